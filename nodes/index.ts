@@ -1,0 +1,67 @@
+import { type Category, type Direction, type JobType, type Provider, toJsonSchema } from './define.ts'
+import { fileExport } from './file-export/file-export.node.ts'
+import { sample } from './sample/sample.node.ts'
+
+/**
+ * The node catalogue: every provider Sluice knows. Isomorphic — the canvas and the server both
+ * import it — so it never imports node:* or a connector (those live in connectors.ts).
+ */
+export const providers = [sample, fileExport] as const
+
+export type ProviderId = (typeof providers)[number]['id']
+
+/** @example findProvider('sample')?.title // 'Sample data' */
+export function findProvider(id: string): Provider | undefined {
+  return providers.find((provider) => provider.id === id)
+}
+
+/** @example findJobType('file-export', 'file')?.direction // 'export' */
+export function findJobType(providerId: string, jobTypeId: string): JobType | undefined {
+  return findProvider(providerId)?.jobTypes.find((jobType) => jobType.id === jobTypeId)
+}
+
+/** One provider as `GET /api/providers` serves it (API.md), schemas as JSON Schema. */
+export interface CatalogueProvider {
+  id: string
+  title: string
+  category: Category
+  icon: string
+  description: string
+  authMethods: { id: string; title: string; schema: Record<string, unknown> }[]
+  jobTypes: {
+    id: string
+    title: string
+    direction: Direction
+    description: string
+    requiresAuthorization: boolean
+    configSchema: Record<string, unknown>
+    defaultCadence: JobType['defaultCadence']
+    resetsCheckpoint: string[]
+  }[]
+}
+
+/** The body of `GET /api/providers`: plain JSON, built fresh so callers may change it. */
+export function catalogueJson(): CatalogueProvider[] {
+  return providers.map((provider: Provider) => ({
+    id: provider.id,
+    title: provider.title,
+    category: provider.category,
+    icon: provider.icon,
+    description: provider.description,
+    authMethods: provider.auth.map((method) => ({
+      id: method.id,
+      title: method.title,
+      schema: toJsonSchema(method.schema),
+    })),
+    jobTypes: provider.jobTypes.map((jobType) => ({
+      id: jobType.id,
+      title: jobType.title,
+      direction: jobType.direction,
+      description: jobType.description,
+      requiresAuthorization: jobType.requiresAuthorization,
+      configSchema: toJsonSchema(jobType.config),
+      defaultCadence: structuredClone(jobType.defaultCadence),
+      resetsCheckpoint: [...jobType.resetsCheckpoint],
+    })),
+  }))
+}

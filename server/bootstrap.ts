@@ -1,0 +1,56 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createLoginLimiter } from './auth/login-limiter.ts'
+import { hashPassword } from './auth/passwords.ts'
+import { systemClock } from './clock.ts'
+import type { Config } from './config.ts'
+import { migrateToLatest, openDatabase } from './db/database.ts'
+import { countUsers, insertUser } from './db/users.repo.ts'
+import type { Deps } from './http/context.ts'
+import { createLogger, type Logger } from './log.ts'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+export function appVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+/** Opens and migrates the database and assembles what the app and the executor share. */
+export async function openDeps(config: Config, logger: Logger = createLogger({ level: config.logLevel })) {
+  fs.mkdirSync(config.dataDir, { recursive: true })
+  const database = openDatabase(config.db)
+  const applied = await migrateToLatest(database.db)
+  if (applied.length) logger.info({ migrations: applied }, 'database migrated')
+  const deps: Deps = {
+    db: database.db,
+    dialect: database.dialect,
+    config,
+    clock: systemClock,
+    logger,
+    loginLimiter: createLoginLimiter(),
+    version: appVersion(),
+  }
+  await ensureFirstAdmin(deps)
+  return { deps, close: database.close }
+}
+
+/** `SLUICE_ADMIN_EMAIL` / `SLUICE_ADMIN_PASSWORD` create the first admin for automated installs. */
+async function ensureFirstAdmin(deps: Deps): Promise<void> {
+  const { adminEmail, adminPassword } = deps.config
+  if (!adminEmail && !adminPassword) return
+  if (!adminEmail || !adminPassword)
+    throw new Error('set both SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD, or neither')
+  if (adminPassword.length < 8) throw new Error('SLUICE_ADMIN_PASSWORD must be at least 8 characters')
+  if ((await countUsers(deps.db)) > 0) return
+  await insertUser(deps.db, {
+    email: adminEmail,
+    name: adminEmail.split('@')[0] ?? 'admin',
+    role: 'admin',
+    passwordHash: await hashPassword(adminPassword),
+    createdBy: null,
+    at: deps.clock.now().toISOString(),
+  })
+  deps.logger.info({ email: adminEmail.toLowerCase() }, 'first admin created from the environment')
+}

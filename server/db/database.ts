@@ -1,0 +1,55 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import { migrations } from './migrations/index.ts'
+import type { Database } from './schema.ts'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface Db {
+  db: Kysely<Database>
+  dialect: Dialect
+  close(): Promise<void>
+}
+
+// int8 (counts, bigserial ids) arrives as a string by default; our values fit in a double.
+pg.types.setTypeParser(20, (value) => Number(value))
+
+/**
+ * Opens the database `SLUICE_DB` names: a postgres:// URL, or a SQLite file (WAL, busy_timeout,
+ * foreign keys on). Does not migrate; call `migrateToLatest`.
+ */
+export function openDatabase(url: string, options: { poolSize?: number } = {}): Db {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 })
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    return { db, dialect: 'postgres', close: () => db.destroy() }
+  }
+  fs.mkdirSync(path.dirname(path.resolve(url)), { recursive: true })
+  const sqlite = new SQLite(url)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('busy_timeout = 5000')
+  sqlite.pragma('foreign_keys = ON')
+  // NORMAL is durable across application crashes in WAL mode and ~9x faster per transaction (TOOLCHAIN.md).
+  sqlite.pragma('synchronous = NORMAL')
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+  return { db, dialect: 'sqlite', close: () => db.destroy() }
+}
+
+/** Applies pending migrations; throws with the failing migration's name and cause. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } })
+  const { error, results } = await migrator.migrateToLatest()
+  const failed = results?.find((result) => result.status === 'Error')
+  if (error) {
+    throw new Error(
+      `migration ${failed?.migrationName ?? ''} failed: ${String((error as Error).message ?? error)}`,
+      {
+        cause: error,
+      },
+    )
+  }
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName)
+}

@@ -1,0 +1,128 @@
+import { sql } from 'kysely'
+import { newId } from './ids.ts'
+import { applyPage, containsPattern, finishPage, type ListQuery, toPage } from './paging.ts'
+import type { Pipeline } from './schema.ts'
+import type { Db } from './users.repo.ts'
+
+export const PIPELINE_SORTS = { name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' }
+
+export async function listPipelines(db: Db, query: ListQuery & { q?: string | undefined }) {
+  const sort = query.sort ?? '-updatedAt'
+  const page = toPage({ ...query, sort }, PIPELINE_SORTS, '-updatedAt')
+  let select = db.selectFrom('pipelines').selectAll().where('deleted_at', 'is', null)
+  if (query.q) {
+    const pattern = containsPattern(query.q)
+    select = select.where((eb) =>
+      eb.or([
+        eb(sql`lower(name)`, 'like', sql`${pattern} escape '\\'`),
+        eb(sql`lower(description)`, 'like', sql`${pattern} escape '\\'`),
+      ]),
+    )
+  }
+  const rows = await applyPage(select, page, 'pipelines').execute()
+  return finishPage(rows, page, sort, (row) => row[page.column as keyof Pipeline] as string)
+}
+
+export function findPipeline(db: Db, id: string): Promise<Pipeline | undefined> {
+  return db
+    .selectFrom('pipelines')
+    .selectAll()
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst()
+}
+
+export async function insertPipeline(
+  db: Db,
+  input: { name: string; description: string; document: string; actor: string; at: string },
+): Promise<Pipeline> {
+  const row: Pipeline = {
+    id: newId(),
+    name: input.name,
+    description: input.description,
+    document: input.document,
+    version: 1,
+    deployed_version: null,
+    created_by: input.actor,
+    updated_by: input.actor,
+    created_at: input.at,
+    updated_at: input.at,
+    deleted_at: null,
+  }
+  await db.insertInto('pipelines').values(row).execute()
+  return row
+}
+
+/**
+ * Saves a new draft only if nobody saved since `expectedVersion` was read (optimistic lock).
+ * Returns false when the version is stale.
+ */
+export async function updatePipelineDraft(
+  db: Db,
+  id: string,
+  expectedVersion: number,
+  changes: { name?: string; description?: string; document?: string; actor: string; at: string },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('pipelines')
+    .set({
+      ...(changes.name !== undefined ? { name: changes.name } : {}),
+      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      ...(changes.document !== undefined ? { document: changes.document } : {}),
+      version: expectedVersion + 1,
+      updated_by: changes.actor,
+      updated_at: changes.at,
+    })
+    .where('id', '=', id)
+    .where('version', '=', expectedVersion)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function softDeletePipeline(db: Db, id: string, actor: string, at: string): Promise<void> {
+  await db
+    .updateTable('pipelines')
+    .set({ deleted_at: at, updated_by: actor, updated_at: at })
+    .where('id', '=', id)
+    .execute()
+}
+
+export function listVersions(db: Db, pipelineId: string) {
+  return db
+    .selectFrom('pipeline_versions')
+    .select(['version', 'deployed_by as deployedBy', 'deployed_at as deployedAt', 'document'])
+    .where('pipeline_id', '=', pipelineId)
+    .orderBy('version', 'desc')
+    .execute()
+}
+
+export function findVersion(db: Db, pipelineId: string, version: number) {
+  return db
+    .selectFrom('pipeline_versions')
+    .selectAll()
+    .where('pipeline_id', '=', pipelineId)
+    .where('version', '=', version)
+    .executeTakeFirst()
+}
+
+export async function insertVersion(
+  db: Db,
+  row: { pipelineId: string; version: number; document: string; actor: string; at: string },
+): Promise<void> {
+  await db
+    .insertInto('pipeline_versions')
+    .values({
+      pipeline_id: row.pipelineId,
+      version: row.version,
+      document: row.document,
+      deployed_by: row.actor,
+      deployed_at: row.at,
+    })
+    .execute()
+  await db
+    .updateTable('pipelines')
+    .set({ deployed_version: row.version })
+    .where('id', '=', row.pipelineId)
+    .execute()
+}

@@ -1,0 +1,156 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+/**
+ * The schema as Kysely types. Ids are text, times ISO-8601 UTC text, JSON is text parsed by zod
+ * on the way out: the same columns on SQLite and PostgreSQL (CONVENTIONS.md).
+ */
+
+export type Role = 'admin' | 'editor' | 'viewer'
+
+export interface UserTable {
+  id: string
+  email: string
+  name: string
+  role: Role
+  password_hash: string
+  created_by: string | null
+  created_at: string
+  updated_at: string
+  last_login_at: string | null
+}
+
+export interface SessionTable {
+  /** sha256 of the cookie value: a stolen database does not yield live sessions. */
+  id: string
+  user_id: string
+  created_at: string
+  expires_at: string
+  last_seen_at: string
+  user_agent: string | null
+}
+
+export interface ApiTokenTable {
+  id: string
+  name: string
+  role: Role
+  /** sha256 of the token; the token itself is shown once. */
+  token_hash: string
+  /** First characters, so a user can tell tokens apart. */
+  prefix: string
+  user_id: string
+  created_by: string
+  created_at: string
+  last_used_at: string | null
+}
+
+export interface PipelineTable {
+  id: string
+  name: string
+  description: string
+  document: string
+  /** Optimistic-concurrency counter of the draft. */
+  version: number
+  deployed_version: number | null
+  created_by: string
+  updated_by: string
+  created_at: string
+  updated_at: string
+  deleted_at: string | null
+}
+
+export interface PipelineVersionTable {
+  pipeline_id: string
+  version: number
+  document: string
+  deployed_by: string
+  deployed_at: string
+}
+
+export type JobType = 'import' | 'export' | 'enrichment' | 'system'
+export type JobStatus = 'running' | 'sleeping' | 'failed' | 'paused' | 'completed' | 'removed'
+export type SleepReason = 'schedule' | 'retry' | 'rate_limit'
+
+export interface JobTable {
+  id: string
+  pipeline_id: string | null
+  node_id: string | null
+  name: string
+  description: string
+  provider: string
+  job_type: string
+  type: JobType
+  authorization_id: string | null
+  config: string
+  cadence: string
+  /** The node's field mapping (JSON), or null. */
+  mapping: string | null
+  status: JobStatus
+  status_changed_at: string
+  sleep_reason: SleepReason | null
+  next_run_at: string | null
+  last_run_at: string | null
+  last_success_at: string | null
+  first_error_at: string | null
+  consecutive_errors: number
+  last_error: string | null
+  state: string | null
+  lease_owner: string | null
+  lease_token: string | null
+  lease_expires_at: string | null
+  created_by: string
+  updated_by: string
+  created_at: string
+  updated_at: string
+}
+
+export interface JobRunTable {
+  id: string
+  job_id: string
+  due_at: string
+  worker: string
+  started_at: string
+  ended_at: string | null
+  outcome: string | null
+  added: number
+  removed: number
+  omitted: number
+  error: string | null
+}
+
+export interface JobLogTable {
+  id: Generated<number>
+  job_id: string
+  at: string
+  event: string
+  message: string
+  details: string | null
+  actor: string | null
+}
+
+export interface JobMetricTable {
+  job_id: string
+  /** Start of the hour, ISO-8601. */
+  bucket: string
+  added: ColumnType<number, number | undefined, number>
+  removed: ColumnType<number, number | undefined, number>
+  omitted: ColumnType<number, number | undefined, number>
+}
+
+export interface Database {
+  users: UserTable
+  sessions: SessionTable
+  api_tokens: ApiTokenTable
+  pipelines: PipelineTable
+  pipeline_versions: PipelineVersionTable
+  jobs: JobTable
+  job_runs: JobRunTable
+  job_logs: JobLogTable
+  job_metrics: JobMetricTable
+}
+
+export type User = Selectable<UserTable>
+export type Pipeline = Selectable<PipelineTable>
+export type Job = Selectable<JobTable>
+export type NewJob = Insertable<JobTable>
+export type JobUpdate = Updateable<JobTable>
+export type JobLog = Selectable<JobLogTable>

@@ -1,0 +1,39 @@
+import { Cron } from 'croner'
+import type { Cadence } from '../../nodes/cadence.ts'
+import { parseDuration } from '../../nodes/duration.ts'
+
+/**
+ * croner keeps ~83 KB per live Cron (TOOLCHAIN.md), so one paused instance is cached per distinct
+ * pattern and time zone, never one per job. `nextRun(from)` does not depend on instance state.
+ */
+const crons = new Map<string, Cron>()
+const MAX_CACHED = 2000
+
+function cronFor(pattern: string, timezone: string | undefined): Cron {
+  const key = `${pattern}\u0000${timezone ?? ''}`
+  let cron = crons.get(key)
+  if (!cron) {
+    if (crons.size >= MAX_CACHED) crons.clear()
+    cron = new Cron(pattern, { paused: true, ...(timezone ? { timezone } : {}) })
+    crons.set(key, cron)
+  }
+  return cron
+}
+
+/** The first cron slot strictly after `from`. */
+export function nextCronRun(pattern: string, timezone: string | undefined, from: Date): Date | null {
+  return cronFor(pattern, timezone).nextRun(from)
+}
+
+/**
+ * When a newly deployed (or resumed) job should first run: interval and one-time jobs at once, so
+ * a user sees data straight away; cron jobs at their next slot; realtime and after-upstream jobs
+ * are woken by events, not the clock.
+ */
+export function firstRunAt(cadence: Cadence, now: Date): Date | null {
+  if (cadence === 'once') return now
+  if (cadence === 'realtime') return null
+  if ('after' in cadence) return null
+  if ('every' in cadence) return parseDuration(cadence.every) === null ? null : now
+  return nextCronRun(cadence.cron, cadence.timezone, now)
+}

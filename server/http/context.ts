@@ -1,0 +1,28 @@
+import type { Kysely } from 'kysely'
+import type { LoginLimiter } from '../auth/login-limiter.ts'
+import type { Clock } from '../clock.ts'
+import type { Config } from '../config.ts'
+import type { Dialect } from '../db/database.ts'
+import type { Database } from '../db/schema.ts'
+import type { Principal } from '../db/sessions.repo.ts'
+import type { Logger } from '../log.ts'
+
+/** What every route needs, passed in once so tests build the app on any database and clock. */
+export interface Deps {
+  db: Kysely<Database>
+  dialect: Dialect
+  config: Config
+  clock: Clock
+  logger: Logger
+  loginLimiter: LoginLimiter
+  version: string
+}
+
+export interface AppEnv {
+  Variables: {
+    deps: Deps
+    principal: Principal | undefined
+    requestId: string
+    log: Logger
+  }
+}

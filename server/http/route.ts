@@ -1,0 +1,76 @@
+import type { MiddlewareHandler } from 'hono'
+import { type DescribeRouteOptions, uniqueSymbol } from 'hono-openapi'
+import type { Role } from '../db/schema.ts'
+import type { Principal } from '../db/sessions.repo.ts'
+import { RANK } from '../db/tokens.repo.ts'
+import { ApiError } from '../errors.ts'
+import type { AppEnv } from './context.ts'
+
+export type Access = 'public' | Role
+
+/** Marks the middleware that carries a route's access rule; the route-table test looks for it. */
+export const ACCESS = Symbol.for('sluice.access')
+
+const errorResponse = (description: string) => ({
+  description,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object' as const,
+        properties: {
+          error: {
+            type: 'object' as const,
+            properties: {
+              code: { type: 'string' as const },
+              message: { type: 'string' as const },
+              details: {},
+            },
+            required: ['code', 'message'],
+          },
+        },
+      },
+    },
+  },
+})
+
+/**
+ * Declares a route's access rule and its OpenAPI description in one middleware, so no route can
+ * have one without the other.
+ * @example app.get('/api/jobs', route('viewer', { summary: 'List jobs', tags: ['Jobs'] }), handler)
+ */
+export function route(access: Access, spec: DescribeRouteOptions): MiddlewareHandler<AppEnv> {
+  const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (access !== 'public') requireRole(c.get('principal'), access)
+    await next()
+  }
+  const responses = {
+    ...(access === 'public'
+      ? {}
+      : { 401: errorResponse('Not signed in'), 403: errorResponse('Role too low') }),
+    400: errorResponse('Invalid input'),
+    ...spec.responses,
+  }
+  const security = access === 'public' ? [] : [{ session: [] }, { bearer: [] }]
+  return Object.assign(guard, {
+    [ACCESS]: access,
+    [uniqueSymbol]: { spec: { security, ...spec, responses, 'x-access': access } },
+  })
+}
+
+/** Throws 401 without a principal and 403 when its role is below `role`. */
+export function requireRole(principal: Principal | undefined, role: Role): Principal {
+  if (!principal)
+    throw new ApiError(
+      401,
+      'Unauthenticated',
+      'sign in, or send an API token as "Authorization: Bearer <token>"',
+    )
+  if (RANK[principal.role] < RANK[role]) {
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `this needs the ${role} role; you are signed in as ${principal.role}`,
+    )
+  }
+  return principal
+}

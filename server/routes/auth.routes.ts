@@ -1,0 +1,133 @@
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { type Context, Hono } from 'hono'
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
+import { z } from 'zod'
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts'
+import { sha256 } from '../auth/tokens.ts'
+import { newSecret } from '../db/ids.ts'
+import { deleteSession, insertSession } from '../db/sessions.repo.ts'
+import { countUsers, findUser, findUserByEmail, insertUser, updateUser } from '../db/users.repo.ts'
+import { ApiError } from '../errors.ts'
+import { assertSameOrigin, SESSION_COOKIE, SESSION_TTL_MS } from '../http/authenticate.ts'
+import type { AppEnv } from '../http/context.ts'
+import { route } from '../http/route.ts'
+import { body } from '../http/validate.ts'
+import { emailSchema, passwordSchema, toUserJson } from './users.schemas.ts'
+
+const setupBody = z.strictObject({
+  email: emailSchema,
+  name: z.string().trim().min(1).max(200),
+  password: passwordSchema,
+})
+const loginBody = z.strictObject({
+  email: z.string().trim().min(1).max(320),
+  password: z.string().min(1).max(1024),
+})
+
+function clientAddress(c: Context<AppEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+/** Creates a session row and sets its HttpOnly, SameSite=Lax cookie. */
+async function startSession(c: Context<AppEnv>, userId: string): Promise<void> {
+  const { db, clock, config } = c.get('deps')
+  const now = clock.now()
+  const secret = newSecret('ss')
+  await insertSession(db, {
+    id: sha256(secret),
+    userId,
+    at: now.toISOString(),
+    expiresAt: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
+    userAgent: c.req.header('user-agent')?.slice(0, 300) ?? null,
+  })
+  setCookie(c, SESSION_COOKIE, secret, {
+    httpOnly: true,
+    sameSite: 'Lax',
+    secure: config.publicUrl.startsWith('https://'),
+    path: '/',
+    maxAge: SESSION_TTL_MS / 1000,
+  })
+}
+
+export const authRoutes = new Hono<AppEnv>()
+  .get(
+    '/api/auth/setup',
+    route('public', { summary: 'Whether the first admin still has to be created', tags: ['Auth'] }),
+    async (c) => c.json({ required: (await countUsers(c.get('deps').db)) === 0 }, 200),
+  )
+  .post(
+    '/api/auth/setup',
+    route('public', { summary: 'Create the first admin and sign in', tags: ['Auth'] }),
+    body(setupBody),
+    async (c) => {
+      assertSameOriginIfBrowser(c)
+      const { db, clock } = c.get('deps')
+      const input = c.req.valid('json')
+      const passwordHash = await hashPassword(input.password)
+      // The count and insert share a transaction so two racing setups cannot both win.
+      const user = await db.transaction().execute(async (trx) => {
+        if ((await countUsers(trx)) > 0) {
+          throw new ApiError(409, 'AlreadySetUp', 'Sluice already has users; sign in instead')
+        }
+        return insertUser(trx, {
+          ...input,
+          role: 'admin',
+          passwordHash,
+          createdBy: null,
+          at: clock.now().toISOString(),
+        })
+      })
+      await startSession(c, user.id)
+      c.get('log').info({ userId: user.id }, 'first admin created')
+      return c.json(toUserJson(user), 201)
+    },
+  )
+  .post(
+    '/api/auth/login',
+    route('public', { summary: 'Sign in with email and password', tags: ['Auth'] }),
+    body(loginBody),
+    async (c) => {
+      assertSameOriginIfBrowser(c)
+      const { db, clock, loginLimiter } = c.get('deps')
+      const { email, password } = c.req.valid('json')
+      const address = clientAddress(c)
+      const key = email.toLowerCase()
+      await loginLimiter.assertAllowed(address, key)
+      const user = await findUserByEmail(db, key)
+      const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH)
+      if (!user || !ok) {
+        await loginLimiter.recordFailure(address, key)
+        c.get('log').warn({ email: key, address }, 'failed sign-in')
+        throw new ApiError(401, 'InvalidCredentials', 'the email or password is wrong')
+      }
+      await loginLimiter.recordSuccess(address, key)
+      const at = clock.now().toISOString()
+      await updateUser(db, user.id, { last_login_at: at, updated_at: user.updated_at })
+      await startSession(c, user.id)
+      return c.json(toUserJson(user), 200)
+    },
+  )
+  .post('/api/auth/logout', route('public', { summary: 'End the session', tags: ['Auth'] }), async (c) => {
+    const cookie = getCookie(c, SESSION_COOKIE)
+    if (cookie) {
+      assertSameOrigin(c)
+      await deleteSession(c.get('deps').db, sha256(cookie))
+    }
+    deleteCookie(c, SESSION_COOKIE, { path: '/' })
+    return c.body(null, 204)
+  })
+  .get('/api/auth/me', route('viewer', { summary: 'The signed-in user', tags: ['Auth'] }), async (c) => {
+    const principal = c.get('principal')!
+    const user = await findUser(c.get('deps').db, principal.userId)
+    if (!user) throw new ApiError(401, 'Unauthenticated', 'the user of this session no longer exists')
+    return c.json({ ...toUserJson(user), via: principal.via }, 200)
+  })
+
+/** Login CSRF guard: a browser form post from another site must not sign the victim in. */
+function assertSameOriginIfBrowser(c: Context<AppEnv>): void {
+  if (c.req.header('origin') || c.req.header('referer')) assertSameOrigin(c)
+}

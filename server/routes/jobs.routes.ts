@@ -1,0 +1,130 @@
+import { Hono } from 'hono'
+import { appendLog, findJob, listJobs, listLogs, listMetrics, listRuns, updateJob } from '../db/jobs.repo.ts'
+import { notFound } from '../errors.ts'
+import type { AppEnv } from '../http/context.ts'
+import { route } from '../http/route.ts'
+import { body, params, query } from '../http/validate.ts'
+import {
+  listJobsQuery,
+  logsQuery,
+  metricsQuery,
+  patchJobBody,
+  runsQuery,
+  toJobDetail,
+  toJobListItem,
+} from './jobs.schemas.ts'
+import { idParam } from './pipelines.schemas.ts'
+
+const tags = ['Jobs']
+const DAY = 86_400_000
+
+async function jobOr404(c: { get(key: 'deps'): AppEnv['Variables']['deps'] }, id: string) {
+  const job = await findJob(c.get('deps').db, id)
+  if (!job) throw notFound('job', id)
+  return job
+}
+
+export const jobRoutes = new Hono<AppEnv>()
+  .get(
+    '/api/jobs',
+    route('viewer', { summary: 'List jobs with filters, search, sort and keyset paging', tags }),
+    query(listJobsQuery),
+    async (c) => {
+      const { items, nextCursor } = await listJobs(c.get('deps').db, c.req.valid('query'))
+      if (nextCursor) c.header('X-Next-Cursor', nextCursor)
+      return c.json(items.map(toJobListItem), 200)
+    },
+  )
+  .get(
+    '/api/jobs/:id',
+    route('viewer', { summary: 'A job with its schedule, errors and countdowns', tags }),
+    params(idParam),
+    async (c) => {
+      const job = await jobOr404(c, c.req.valid('param').id)
+      return c.json(toJobDetail(job, c.get('deps').config), 200)
+    },
+  )
+  .patch(
+    '/api/jobs/:id',
+    route('editor', { summary: 'Rename or describe a job', tags }),
+    params(idParam),
+    body(patchJobBody),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const principal = c.get('principal')!
+      const job = await jobOr404(c, c.req.valid('param').id)
+      const input = c.req.valid('json')
+      const at = clock.now().toISOString()
+      await db.transaction().execute(async (trx) => {
+        await updateJob(trx, job.id, { ...input, updated_by: principal.userId, updated_at: at })
+        if (input.name !== undefined && input.name !== job.name) {
+          await appendLog(trx, {
+            jobId: job.id,
+            at,
+            event: 'Renamed',
+            message: `Renamed from "${job.name}" to "${input.name}" by ${principal.name}`,
+            actor: principal.userId,
+          })
+        }
+        if (input.description !== undefined && input.description !== job.description) {
+          await appendLog(trx, {
+            jobId: job.id,
+            at,
+            event: 'Updated',
+            message: `Description changed by ${principal.name}`,
+            actor: principal.userId,
+          })
+        }
+      })
+      return c.json(toJobDetail((await findJob(db, job.id))!, c.get('deps').config), 200)
+    },
+  )
+  .get(
+    '/api/jobs/:id/logs',
+    route('viewer', { summary: "A job's log, oldest first after `after`", tags }),
+    params(idParam),
+    query(logsQuery),
+    async (c) => {
+      const job = await jobOr404(c, c.req.valid('param').id)
+      const { after, event, limit } = c.req.valid('query')
+      const events = event
+        ?.split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+      const logs = await listLogs(c.get('deps').db, job.id, {
+        ...(after !== undefined ? { after } : {}),
+        ...(events ? { event: events } : {}),
+        limit,
+      })
+      return c.json(logs, 200)
+    },
+  )
+  .get(
+    '/api/jobs/:id/runs',
+    route('viewer', { summary: "A job's run history, newest first", tags }),
+    params(idParam),
+    query(runsQuery),
+    async (c) => {
+      const job = await jobOr404(c, c.req.valid('param').id)
+      return c.json(await listRuns(c.get('deps').db, job.id, c.req.valid('query').limit), 200)
+    },
+  )
+  .get(
+    '/api/jobs/:id/metrics',
+    route('viewer', { summary: 'Profiles added, removed and omitted per hour or day', tags }),
+    params(idParam),
+    query(metricsQuery),
+    async (c) => {
+      const { clock } = c.get('deps')
+      const job = await jobOr404(c, c.req.valid('param').id)
+      const input = c.req.valid('query')
+      const to = input.to ? new Date(input.to) : clock.now()
+      const from = input.from ? new Date(input.from) : new Date(to.getTime() - 7 * DAY)
+      const metrics = await listMetrics(c.get('deps').db, job.id, {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        bucket: input.bucket,
+      })
+      return c.json(metrics, 200)
+    },
+  )

@@ -1,0 +1,238 @@
+import { Hono } from 'hono'
+import { deployPipeline, invalidPipeline, markRemoved, planPipeline } from '../compiler/deploy.ts'
+import { canonical } from '../compiler/plan.ts'
+import { validatePipeline } from '../compiler/validate.ts'
+import { jobsOfPipeline, lastEvents } from '../db/jobs.repo.ts'
+import {
+  findPipeline,
+  findVersion,
+  insertPipeline,
+  listPipelines,
+  listVersions,
+  softDeletePipeline,
+  updatePipelineDraft,
+} from '../db/pipelines.repo.ts'
+import { ApiError, notFound } from '../errors.ts'
+import type { AppEnv } from '../http/context.ts'
+import { route } from '../http/route.ts'
+import { body, params, query } from '../http/validate.ts'
+import {
+  createPipelineBody,
+  deployBody,
+  idParam,
+  listPipelinesQuery,
+  rollbackBody,
+  toPipelineJson,
+  updatePipelineBody,
+} from './pipelines.schemas.ts'
+
+const tags = ['Pipelines']
+
+/** A draft may be incomplete, but it must at least have the document's shape. */
+function assertDocumentShape(document: unknown) {
+  const { problems } = validatePipeline(document)
+  const shape = problems.filter((problem) => problem.code === 'InvalidDocument')
+  if (shape.length) throw invalidPipeline(shape)
+}
+
+const actorOf = (c: { get(key: 'principal'): { userId: string; name: string } | undefined }) => {
+  const principal = c.get('principal')!
+  return { userId: principal.userId, name: principal.name }
+}
+
+export const pipelineRoutes = new Hono<AppEnv>()
+  .get(
+    '/api/pipelines',
+    route('viewer', { summary: 'List pipelines', tags }),
+    query(listPipelinesQuery),
+    async (c) => {
+      const { items, nextCursor } = await listPipelines(c.get('deps').db, c.req.valid('query'))
+      if (nextCursor) c.header('X-Next-Cursor', nextCursor)
+      return c.json(items.map(toPipelineJson), 200)
+    },
+  )
+  .post(
+    '/api/pipelines',
+    route('editor', { summary: 'Create a pipeline', tags }),
+    body(createPipelineBody),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const input = c.req.valid('json')
+      assertDocumentShape(input.document)
+      const row = await insertPipeline(db, {
+        name: input.name,
+        description: input.description ?? '',
+        document: JSON.stringify(input.document),
+        actor: c.get('principal')!.userId,
+        at: clock.now().toISOString(),
+      })
+      return c.json(toPipelineJson(row), 201)
+    },
+  )
+  .get(
+    '/api/pipelines/:id',
+    route('viewer', { summary: 'A pipeline and its draft document', tags }),
+    params(idParam),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const row = await findPipeline(c.get('deps').db, id)
+      if (!row) throw notFound('pipeline', id)
+      return c.json(toPipelineJson(row), 200)
+    },
+  )
+  .put(
+    '/api/pipelines/:id',
+    route('editor', { summary: 'Save the draft (optimistic version check)', tags }),
+    params(idParam),
+    body(updatePipelineBody),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const { id } = c.req.valid('param')
+      const input = c.req.valid('json')
+      if (input.document !== undefined) assertDocumentShape(input.document)
+      const current = await findPipeline(db, id)
+      if (!current) throw notFound('pipeline', id)
+      const saved = await updatePipelineDraft(db, id, input.version, {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.document !== undefined ? { document: JSON.stringify(input.document) } : {}),
+        actor: c.get('principal')!.userId,
+        at: clock.now().toISOString(),
+      })
+      if (!saved) {
+        throw new ApiError(
+          409,
+          'VersionConflict',
+          `the pipeline changed since version ${input.version} (now ${current.version}); reload and apply your change again`,
+          {
+            details: { currentVersion: current.version },
+          },
+        )
+      }
+      return c.json(toPipelineJson((await findPipeline(db, id))!), 200)
+    },
+  )
+  .delete(
+    '/api/pipelines/:id',
+    route('editor', { summary: 'Delete a pipeline; its jobs become removed', tags }),
+    params(idParam),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const { id } = c.req.valid('param')
+      const actor = actorOf(c)
+      const at = clock.now().toISOString()
+      await db.transaction().execute(async (trx) => {
+        if (!(await findPipeline(trx, id))) throw notFound('pipeline', id)
+        for (const job of await jobsOfPipeline(trx, id)) {
+          if (job.status !== 'removed')
+            await markRemoved(trx, job.id, actor, at, `Pipeline deleted by ${actor.name}`)
+        }
+        await softDeletePipeline(trx, id, actor.userId, at)
+      })
+      return c.body(null, 204)
+    },
+  )
+  .post(
+    '/api/pipelines/:id/validate',
+    route('viewer', { summary: 'Every problem of the draft at once', tags }),
+    params(idParam),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const row = await findPipeline(c.get('deps').db, id)
+      if (!row) throw notFound('pipeline', id)
+      const { problems } = validatePipeline(JSON.parse(row.document))
+      return c.json({ ok: problems.length === 0, errors: problems }, 200)
+    },
+  )
+  .post(
+    '/api/pipelines/:id/plan',
+    route('viewer', { summary: 'What a deploy of the draft would change', tags }),
+    params(idParam),
+    async (c) => {
+      const { plan } = await planPipeline(c.get('deps').db, c.req.valid('param').id)
+      return c.json(plan, 200)
+    },
+  )
+  .post(
+    '/api/pipelines/:id/deploy',
+    route('editor', { summary: 'Deploy the draft: create, update and remove its jobs', tags }),
+    params(idParam),
+    body(deployBody),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const result = await deployPipeline(db, c.req.valid('param').id, actorOf(c), {
+        startPaused: c.req.valid('json').startPaused ?? false,
+        now: clock.now(),
+      })
+      return c.json(result, 200)
+    },
+  )
+  .get(
+    '/api/pipelines/:id/versions',
+    route('viewer', { summary: 'Deployed versions, newest first', tags }),
+    params(idParam),
+    async (c) => {
+      const { db } = c.get('deps')
+      const { id } = c.req.valid('param')
+      if (!(await findPipeline(db, id))) throw notFound('pipeline', id)
+      const versions = await listVersions(db, id)
+      return c.json(
+        versions.map((row) => ({ ...row, document: JSON.parse(row.document) as unknown })),
+        200,
+      )
+    },
+  )
+  .post(
+    '/api/pipelines/:id/rollback',
+    route('editor', { summary: 'Restore a deployed version as the draft', tags }),
+    params(idParam),
+    body(rollbackBody),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const { id } = c.req.valid('param')
+      const { version } = c.req.valid('json')
+      const current = await findPipeline(db, id)
+      if (!current) throw notFound('pipeline', id)
+      const deployed = await findVersion(db, id, version)
+      if (!deployed)
+        throw new ApiError(404, 'NotFound', `pipeline "${id}" has no deployed version ${version}`)
+      if (canonical(JSON.parse(current.document)) !== canonical(JSON.parse(deployed.document))) {
+        const saved = await updatePipelineDraft(db, id, current.version, {
+          document: deployed.document,
+          actor: c.get('principal')!.userId,
+          at: clock.now().toISOString(),
+        })
+        if (!saved)
+          throw new ApiError(409, 'VersionConflict', 'the pipeline changed while rolling back; try again')
+      }
+      return c.json(toPipelineJson((await findPipeline(db, id))!), 200)
+    },
+  )
+  .get(
+    '/api/pipelines/:id/status',
+    route('viewer', { summary: "Each node's job status, for the canvas", tags }),
+    params(idParam),
+    async (c) => {
+      const { db } = c.get('deps')
+      const { id } = c.req.valid('param')
+      if (!(await findPipeline(db, id))) throw notFound('pipeline', id)
+      const jobs = (await jobsOfPipeline(db, id)).filter((job) => job.status !== 'removed')
+      const events = await lastEvents(
+        db,
+        jobs.map((job) => job.id),
+      )
+      const nodes = Object.fromEntries(
+        jobs.map((job) => [
+          job.node_id!,
+          {
+            jobId: job.id,
+            status: job.status,
+            sleepReason: job.sleep_reason,
+            lastEvent: events.get(job.id) ?? null,
+            nextRunAt: job.next_run_at,
+          },
+        ]),
+      )
+      return c.json({ nodes }, 200)
+    },
+  )

@@ -1,0 +1,115 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { jobConnector } from '../../nodes/connectors.ts'
+import { ConnectorError, type SourceRecord } from '../../nodes/define.ts'
+import { catalogueJson, findJobType, findProvider } from '../../nodes/index.ts'
+import { ApiError } from '../errors.ts'
+import type { AppEnv } from '../http/context.ts'
+import { route } from '../http/route.ts'
+import { body } from '../http/validate.ts'
+
+const PREVIEW_LIMIT = 20
+const PREVIEW_TIMEOUT_MS = 30_000
+
+const previewBody = z.strictObject({
+  provider: z.string().min(1).max(100),
+  jobType: z.string().min(1).max(100),
+  config: z.record(z.string(), z.unknown()).default({}),
+  authorizationId: z.string().max(100).optional(),
+})
+
+/** A JSON Schema of what the previewed records hold, so the UI can offer fields to map. */
+function inferSchema(records: SourceRecord[]) {
+  const properties: Record<string, { type: string[] }> = {}
+  for (const record of records) {
+    for (const [field, value] of Object.entries(record.data)) {
+      const type =
+        value === null
+          ? 'null'
+          : Array.isArray(value)
+            ? 'array'
+            : Number.isInteger(value)
+              ? 'integer'
+              : typeof value
+      const entry = properties[field] ?? { type: [] }
+      properties[field] = entry
+      if (!entry.type.includes(type)) entry.type.push(type)
+    }
+  }
+  return { type: 'object', properties }
+}
+
+export const providerRoutes = new Hono<AppEnv>()
+  .get(
+    '/api/providers',
+    route('viewer', { summary: 'The node catalogue with JSON Schemas of every config', tags: ['Catalogue'] }),
+    (c) => c.json(catalogueJson(), 200),
+  )
+  .post(
+    '/api/preview',
+    route('editor', { summary: "A source's first records, with no side effects", tags: ['Catalogue'] }),
+    body(previewBody),
+    async (c) => {
+      const input = c.req.valid('json')
+      const provider = findProvider(input.provider)
+      if (!provider) throw new ApiError(400, 'UnknownProvider', `unknown provider "${input.provider}"`)
+      const jobType = findJobType(input.provider, input.jobType)
+      if (!jobType)
+        throw new ApiError(400, 'UnknownJobType', `${provider.title} has no job type "${input.jobType}"`)
+      if (jobType.direction !== 'import') {
+        throw new ApiError(
+          400,
+          'NotASource',
+          `${provider.title} ${jobType.title} is an ${jobType.direction} job; only sources preview`,
+        )
+      }
+      if (jobType.requiresAuthorization) {
+        // Authorizations arrive with the Vault; until then no shipped source needs one.
+        throw new ApiError(
+          400,
+          'AuthorizationRequired',
+          `${provider.title} needs an authorization to preview`,
+        )
+      }
+      const config = jobType.config.safeParse(input.config)
+      if (!config.success) {
+        const message = config.error.issues
+          .map((issue) => `config.${issue.path.join('.')}: ${issue.message}`)
+          .join('; ')
+        throw new ApiError(400, 'InvalidConfig', message)
+      }
+      const connector = jobConnector(input.provider, input.jobType)
+      if (connector?.direction !== 'import') {
+        throw new ApiError(400, 'NoConnector', `${provider.title} ${jobType.title} cannot be previewed`)
+      }
+      const { clock, config: settings } = c.get('deps')
+      const records: SourceRecord[] = []
+      const ctx = {
+        config: config.data,
+        credentials: {},
+        signal: AbortSignal.timeout(PREVIEW_TIMEOUT_MS),
+        now: () => clock.now(),
+        dataDir: settings.dataDir,
+        jobId: null,
+      }
+      try {
+        for await (const batch of connector.read(ctx, {
+          checkpoint: null,
+          preview: { limit: PREVIEW_LIMIT },
+        })) {
+          records.push(...batch.records)
+          if (records.length >= PREVIEW_LIMIT) break
+        }
+      } catch (error) {
+        if (error instanceof ConnectorError) {
+          throw new ApiError(422, 'PreviewFailed', error.message, {
+            details: { kind: error.kind },
+            cause: error,
+          })
+        }
+        throw error
+      }
+      const first = records.slice(0, PREVIEW_LIMIT)
+      return c.json({ records: first, schema: inferSchema(first) }, 200)
+    },
+  )

@@ -1,0 +1,79 @@
+import { expect, it } from 'vitest'
+import { ACCESS, type Access } from '../../server/http/route.ts'
+import { useTestApp } from '../support/app.ts'
+import { describeEachDialect } from '../support/dialects.ts'
+
+interface RouteRule {
+  method: string
+  path: string
+  access: Access | undefined
+}
+
+/** The app's routes from its router, each with the access rule its middleware declares. */
+function routeTable(app: { routes: { method: string; path: string; handler: unknown }[] }): RouteRule[] {
+  const table = new Map<string, RouteRule>()
+  for (const entry of app.routes) {
+    if (entry.method === 'ALL') continue // middleware and the /api catch-all
+    const key = `${entry.method} ${entry.path}`
+    const rule = table.get(key) ?? { method: entry.method, path: entry.path, access: undefined }
+    const access = (entry.handler as Record<symbol, Access | undefined>)[ACCESS]
+    if (access) rule.access = access
+    table.set(key, rule)
+  }
+  return [...table.values()]
+}
+
+const concrete = (path: string) => path.replace(/:(\w+)/g, 'x-$1')
+
+describeEachDialect('route table', (dialect) => {
+  const t = useTestApp(dialect)
+
+  it('gives every route an access rule and lists every API route in OpenAPI', async () => {
+    const rules = routeTable(t().app)
+    expect(rules.length).toBeGreaterThan(25)
+    const missing = rules.filter((rule) => !rule.access).map((rule) => `${rule.method} ${rule.path}`)
+    expect(missing).toEqual([])
+    const spec = (await t().send('GET', '/api/openapi.json')).json as {
+      paths: Record<string, Record<string, unknown>>
+    }
+    const undocumented = rules
+      .filter((rule) => rule.path.startsWith('/api/'))
+      .filter((rule) => !spec.paths[rule.path.replace(/:(\w+)/g, '{$1}')]?.[rule.method.toLowerCase()])
+      .map((rule) => `${rule.method} ${rule.path}`)
+    expect(undocumented).toEqual([])
+  })
+
+  it('answers 401 on every non-public route without a session or token', async () => {
+    for (const rule of routeTable(t().app).filter((r) => r.access !== 'public')) {
+      const response = await t().send(
+        rule.method,
+        concrete(rule.path),
+        rule.method === 'GET' ? {} : { body: {} },
+      )
+      expect(response.status, `${rule.method} ${rule.path}`).toBe(401)
+      expect(response.json.error.code).toBe('Unauthenticated')
+    }
+  })
+
+  it('answers 403 to a viewer on every editor route and to an editor on every admin route', async () => {
+    const admin = await t().setupAdmin()
+    const viewer = await t().addUser(admin, 'viewer')
+    const editor = await t().addUser(admin, 'editor')
+    const rules = routeTable(t().app)
+    const check = async (cookie: string, access: Access) => {
+      const guarded = rules.filter((rule) => rule.access === access)
+      expect(guarded.length).toBeGreaterThan(0)
+      for (const rule of guarded) {
+        const response = await t().send(rule.method, concrete(rule.path), {
+          cookie,
+          ...(rule.method === 'GET' ? {} : { body: {} }),
+        })
+        expect(response.status, `${rule.method} ${rule.path}`).toBe(403)
+        expect(response.json.error.code).toBe('Forbidden')
+      }
+    }
+    await check(viewer.cookie, 'editor')
+    await check(viewer.cookie, 'admin')
+    await check(editor.cookie, 'admin')
+  })
+})
