@@ -20,10 +20,24 @@ export function appVersion(): string {
 /** Opens and migrates the database and assembles what the app and the executor share. */
 export async function openDeps(config: Config, logger: Logger = createLogger({ level: config.logLevel })) {
   fs.mkdirSync(config.dataDir, { recursive: true })
-  const database = openDatabase(config.db)
-  const applied = await migrateToLatest(database.db)
-  if (applied.length) logger.info({ migrations: applied }, 'database migrated')
-  const deps: Deps = {
+  const database = openDatabase(config.db, {
+    onIdleError: (error) =>
+      logger.warn({ err: error }, 'an idle database connection failed; it will be replaced'),
+  })
+  try {
+    const applied = await migrateToLatest(database.db)
+    if (applied.length) logger.info({ migrations: applied }, 'database migrated')
+    const deps = assemble(config, database, logger)
+    await ensureFirstAdmin(deps)
+    return { deps, close: database.close }
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+}
+
+function assemble(config: Config, database: ReturnType<typeof openDatabase>, logger: Logger): Deps {
+  return {
     db: database.db,
     dialect: database.dialect,
     config,
@@ -32,8 +46,6 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
     loginLimiter: createLoginLimiter(),
     version: appVersion(),
   }
-  await ensureFirstAdmin(deps)
-  return { deps, close: database.close }
 }
 
 /** `SLUICE_ADMIN_EMAIL` / `SLUICE_ADMIN_PASSWORD` create the first admin for automated installs. */

@@ -21,9 +21,15 @@ pg.types.setTypeParser(20, (value) => Number(value))
  * Opens the database `SLUICE_DB` names: a postgres:// URL, or a SQLite file (WAL, busy_timeout,
  * foreign keys on). Does not migrate; call `migrateToLatest`.
  */
-export function openDatabase(url: string, options: { poolSize?: number } = {}): Db {
+export function openDatabase(
+  url: string,
+  options: { poolSize?: number; onIdleError?: (error: Error) => void } = {},
+): Db {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 })
+    // An idle client can die (server restart, admin kill); the pool drops it and the next query
+    // reconnects. Without a listener that would be an uncaught 'error' event and kill the process.
+    pool.on('error', (error) => options.onIdleError?.(error))
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return { db, dialect: 'postgres', close: () => db.destroy() }
   }

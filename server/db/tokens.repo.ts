@@ -81,7 +81,14 @@ export async function findTokenPrincipal(
   if (!row) return undefined
   const role = RANK[row.tokenRole] < RANK[row.role] ? row.tokenRole : row.role
   return {
-    principal: { userId: row.id, email: row.email, name: row.name, role, via: 'token', credentialId: row.tid },
+    principal: {
+      userId: row.id,
+      email: row.email,
+      name: row.name,
+      role,
+      via: 'token',
+      credentialId: row.tid,
+    },
     lastUsedAt: row.last_used_at,
   }
 }

@@ -1,7 +1,7 @@
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import { openDeps } from '../../server/bootstrap.ts'
 import { loadConfig } from '../../server/config.ts'
@@ -24,7 +24,11 @@ const TARGET_LIST_RATIO = 0.15
 const TARGET_DEEP_RATIO = 0.8
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'))
-const config = loadConfig({ SLUICE_DATA_DIR: dataDir, SLUICE_ADMIN_EMAIL: 'bench@example.com', SLUICE_ADMIN_PASSWORD: 'bench-password' })
+const config = loadConfig({
+  SLUICE_DATA_DIR: dataDir,
+  SLUICE_ADMIN_EMAIL: 'bench@example.com',
+  SLUICE_ADMIN_PASSWORD: 'bench-password',
+})
 const { deps, close } = await openDeps(config, createLogger({ level: 'silent' }))
 const admin = await deps.db.selectFrom('users').select('id').executeTakeFirstOrThrow()
 
@@ -57,7 +61,11 @@ for (let i = 0; i < JOBS; i++) {
   })
 }
 await deps.db.transaction().execute(async (trx) => {
-  for (let i = 0; i < rows.length; i += 500) await trx.insertInto('jobs').values(rows.slice(i, i + 500)).execute()
+  for (let i = 0; i < rows.length; i += 500)
+    await trx
+      .insertInto('jobs')
+      .values(rows.slice(i, i + 500))
+      .execute()
 })
 
 await close()
@@ -65,7 +73,13 @@ await close()
 // The server runs in its own process, as `npm start` runs it, so the load generator does not share its event loop.
 const port = await freePort()
 const server = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-  env: { ...process.env, PORT: String(port), SLUICE_DATA_DIR: dataDir, SLUICE_SKIP_CLIENT_BUILD: '1', SLUICE_LOG_LEVEL: 'warn' },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    SLUICE_DATA_DIR: dataDir,
+    SLUICE_SKIP_CLIENT_BUILD: '1',
+    SLUICE_LOG_LEVEL: 'warn',
+  },
   stdio: ['ignore', 'inherit', 'inherit'],
 })
 const base = `http://127.0.0.1:${port}`
@@ -88,7 +102,9 @@ const auth = { authorization: `Bearer ${token}` }
 // A cursor 90 pages in: keyset paging should cost the same as the first page.
 let cursor = ''
 for (let page = 0; page < 90; page++) {
-  const response = await fetch(`${base}/api/jobs?limit=100${cursor ? `&cursor=${cursor}` : ''}`, { headers: auth })
+  const response = await fetch(`${base}/api/jobs?limit=100${cursor ? `&cursor=${cursor}` : ''}`, {
+    headers: auth,
+  })
   const body = (await response.json()) as unknown[]
   if (body.length !== 100) throw new Error(`page ${page} had ${body.length} jobs`)
   cursor = response.headers.get('x-next-cursor') ?? ''
@@ -96,8 +112,11 @@ for (let page = 0; page < 90; page++) {
 
 async function measure(title: string, url: string, headers: Record<string, string> = {}) {
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers })
-  if (result.non2xx || result.errors) throw new Error(`${title}: ${result.non2xx} non-2xx, ${result.errors} errors`)
-  console.log(`${title.padEnd(28)} ${result.requests.average.toFixed(0).padStart(7)} req/s  p99 ${result.latency.p99} ms`)
+  if (result.non2xx || result.errors)
+    throw new Error(`${title}: ${result.non2xx} non-2xx, ${result.errors} errors`)
+  console.log(
+    `${title.padEnd(28)} ${result.requests.average.toFixed(0).padStart(7)} req/s  p99 ${result.latency.p99} ms`,
+  )
   return result.requests.average
 }
 

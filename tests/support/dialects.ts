@@ -10,7 +10,10 @@ export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres']
 let counter = 0
 
 /** A fresh, migrated database of one dialect: a SQLite file in a temp folder, or a new PG database. */
-export async function openTestDatabase(dialect: Dialect): Promise<Db & { url: string; dataDir: string }> {
+export async function openTestDatabase(
+  dialect: Dialect,
+  options: { migrate?: boolean } = {},
+): Promise<Db & { url: string; dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'))
   let url = path.join(dataDir, 'sluice.db')
   let dropDatabase = async () => {}
@@ -31,7 +34,7 @@ export async function openTestDatabase(dialect: Dialect): Promise<Db & { url: st
     }
   }
   const database = openDatabase(url)
-  await migrateToLatest(database.db)
+  if (options.migrate !== false) await migrateToLatest(database.db)
   return {
     ...database,
     url,

@@ -110,19 +110,32 @@ describe('compiling and planning', () => {
   it('refuses an "after upstream" cadence on a source', () => {
     const doc = sampleToFile()
     doc.nodes.push({ ...sampleSource('late'), data: { config: {}, cadence: { after: 'upstream' } } })
-    expect(validatePipeline(doc).problems).toEqual([expect.objectContaining({ nodeId: 'late', code: 'InvalidCadence' })])
+    expect(validatePipeline(doc).problems).toEqual([
+      expect.objectContaining({ nodeId: 'late', code: 'InvalidCadence' }),
+    ])
   })
 
   it('names the node and field of a bad cron, time zone or interval', () => {
     const doc = sampleToFile()
     doc.nodes.push({ ...fileDestination('cron'), data: { config: {}, cadence: { cron: '61 * * * *' } } })
-    doc.nodes.push({ ...fileDestination('tz'), data: { config: {}, cadence: { cron: '0 * * * *', timezone: 'Mars/Base' } } })
+    doc.nodes.push({
+      ...fileDestination('tz'),
+      data: { config: {}, cadence: { cron: '0 * * * *', timezone: 'Mars/Base' } },
+    })
     doc.nodes.push({ ...fileDestination('every'), data: { config: {}, cadence: { every: '1 hour' } } })
     doc.edges.push(edge('src', 'cron'), edge('src', 'tz'), edge('src', 'every'))
     expect(validatePipeline(doc).problems).toEqual([
       { nodeId: 'cron', code: 'InvalidDocument', message: expect.stringMatching(/cadence\.cron: .*minute/) },
-      { nodeId: 'tz', code: 'InvalidDocument', message: expect.stringMatching(/cadence\.timezone: unknown time zone/) },
-      { nodeId: 'every', code: 'InvalidDocument', message: expect.stringMatching(/cadence\.every: must be a duration/) },
+      {
+        nodeId: 'tz',
+        code: 'InvalidDocument',
+        message: expect.stringMatching(/cadence\.timezone: unknown time zone/),
+      },
+      {
+        nodeId: 'every',
+        code: 'InvalidDocument',
+        message: expect.stringMatching(/cadence\.every: must be a duration/),
+      },
     ])
   })
 
