@@ -21,9 +21,10 @@ export default defineConfig({
   server: {
     port: 5173,
     proxy: {
-      '/api': { target: `http://127.0.0.1:${apiPort}`, changeOrigin: false },
-      '/collect': `http://127.0.0.1:${apiPort}`,
-      '/v1': `http://127.0.0.1:${apiPort}`,
+      // Trailing slashes keep Vite's own modules (e.g. a client file named api.ts) out of the proxy.
+      '/api/': { target: `http://127.0.0.1:${apiPort}`, changeOrigin: false },
+      '/collect/': `http://127.0.0.1:${apiPort}`,
+      '/v1/': `http://127.0.0.1:${apiPort}`,
     },
   },
 })

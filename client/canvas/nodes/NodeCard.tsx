@@ -1,0 +1,57 @@
+import { Handle, Position } from '@xyflow/react'
+import type { ReactNode } from 'react'
+import type { NodeKind } from '../../../nodes/pipeline.ts'
+import { ProviderIcon } from '../../components/ProviderIcon.tsx'
+import { StatusBadge } from '../../components/StatusBadge.tsx'
+import { useNodeStatus } from '../../queries/pipelines.ts'
+import { HANDLES } from '../handles.ts'
+import { useCanvasStore } from '../store.ts'
+import { KIND_LABELS } from '../types.ts'
+
+interface NodeCardProps {
+  id: string
+  kind: NodeKind
+  name: string
+  /** The line under the name: the job type's title, the audience, the authorization. */
+  detail: ReactNode
+  icon?: string | undefined
+  selected: boolean
+  /** Only job nodes (source, destination, enrichment) have a job and so a status. */
+  hasJob: boolean
+}
+
+/** The body every node kind shares: handles, icon, name, detail, status and problem marker. */
+export function NodeCard({ id, kind, name, detail, icon, selected, hasJob }: NodeCardProps) {
+  const problems = useCanvasStore((state) => state.problemsByNode[id])
+  const pipelineId = useCanvasStore((state) => state.pipelineId)
+  const status = useNodeStatus(pipelineId, id)
+  const handles = HANDLES[kind]
+  const classes = ['flow-node', `kind-${kind}`, selected && 'is-selected', problems && 'has-problems']
+
+  return (
+    <div data-testid={`node-${id}`} className={classes.filter(Boolean).join(' ')}>
+      {handles.input && <Handle type="target" position={Position.Left} />}
+      <div className="flow-node-head">
+        <span className="flow-node-icon">
+          <ProviderIcon svg={icon} size={26} />
+        </span>
+        <div className="flow-node-titles">
+          <span className="flow-node-kind">{KIND_LABELS[kind]}</span>
+          <span className="flow-node-name">{name}</span>
+        </div>
+      </div>
+      <div className="flow-node-detail">{detail}</div>
+      {(hasJob || problems) && (
+        <div className="flow-node-foot">
+          {hasJob && <StatusBadge status={status?.status} />}
+          {problems && (
+            <span className="problem-marker" title={problems.map((problem) => problem.message).join('\n')}>
+              {problems.length === 1 ? '1 problem' : `${problems.length} problems`}
+            </span>
+          )}
+        </div>
+      )}
+      {handles.output && <Handle type="source" position={Position.Right} />}
+    </div>
+  )
+}

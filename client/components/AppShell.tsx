@@ -1,0 +1,49 @@
+import type { ReactNode } from 'react'
+import { NavLink, Outlet } from 'react-router'
+import type { User } from '../types.ts'
+import { DataIcon, DestinationsIcon, PipelinesIcon, SourcesIcon, VaultIcon } from './icons.tsx'
+import { Logo } from './Logo.tsx'
+import { UserMenu } from './UserMenu.tsx'
+
+const NAV: { to: string; label: string; icon: ReactNode }[] = [
+  { to: '/pipelines', label: 'Pipelines', icon: <PipelinesIcon /> },
+  { to: '/sources', label: 'Sources', icon: <SourcesIcon /> },
+  { to: '/destinations', label: 'Destinations', icon: <DestinationsIcon /> },
+  { to: '/vault', label: 'Vault', icon: <VaultIcon /> },
+  { to: '/data', label: 'Data', icon: <DataIcon /> },
+]
+
+/** The signed-in frame: sidebar navigation, top bar with the user, and the page. */
+export function AppShell({ user }: { user: User }) {
+  return (
+    <div className="app">
+      <aside className="sidebar">
+        <div className="sidebar-brand">
+          <Logo />
+        </div>
+        <nav aria-label="Main" className="nav">
+          {NAV.map((item) => (
+            <NavLink key={item.to} to={item.to} className="nav-link">
+              {item.icon}
+              <span>{item.label}</span>
+            </NavLink>
+          ))}
+        </nav>
+        <div className="sidebar-footer">
+          <a className="sidebar-link" href="/api/docs" target="_blank" rel="noreferrer">
+            API reference
+          </a>
+        </div>
+      </aside>
+      <div className="main-column">
+        <header className="topbar">
+          <div className="topbar-spacer" />
+          <UserMenu user={user} />
+        </header>
+        <main className="content">
+          <Outlet />
+        </main>
+      </div>
+    </div>
+  )
+}

@@ -1,0 +1,87 @@
+/** Line icons for navigation and empty states; decorative, so hidden from assistive technology. */
+import type { ReactNode } from 'react'
+
+function Icon({ children, size = 18 }: { children: ReactNode; size?: number }) {
+  return (
+    <svg
+      width={size}
+      height={size}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="1.8"
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+      focusable="false"
+    >
+      {children}
+    </svg>
+  )
+}
+
+export const PipelinesIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <rect x="3" y="4" width="6" height="6" rx="1.5" />
+    <rect x="15" y="14" width="6" height="6" rx="1.5" />
+    <path d="M9 7h3a3 3 0 0 1 3 3v4" />
+  </Icon>
+)
+
+export const SourcesIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <ellipse cx="12" cy="6" rx="7" ry="3" />
+    <path d="M5 6v6c0 1.7 3.1 3 7 3s7-1.3 7-3V6" />
+    <path d="M5 12v6c0 1.7 3.1 3 7 3s7-1.3 7-3v-6" />
+  </Icon>
+)
+
+export const DestinationsIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M4 12h12" />
+    <path d="m12 6 6 6-6 6" />
+    <path d="M20 4v16" />
+  </Icon>
+)
+
+export const VaultIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <rect x="4" y="10" width="16" height="11" rx="2" />
+    <path d="M8 10V7a4 4 0 0 1 8 0v3" />
+    <circle cx="12" cy="15.5" r="1.5" />
+  </Icon>
+)
+
+export const DataIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <circle cx="9" cy="8" r="3" />
+    <path d="M3.5 19a5.5 5.5 0 0 1 11 0" />
+    <circle cx="17" cy="9" r="2.2" />
+    <path d="M15.5 14.2A4.5 4.5 0 0 1 21 18.5" />
+  </Icon>
+)
+
+export const SearchIcon = () => (
+  <Icon size={16}>
+    <circle cx="11" cy="11" r="6.5" />
+    <path d="m20 20-4.2-4.2" />
+  </Icon>
+)
+
+export const PlusIcon = () => (
+  <Icon size={16}>
+    <path d="M12 5v14M5 12h14" />
+  </Icon>
+)
+
+export const ChevronDownIcon = () => (
+  <Icon size={14}>
+    <path d="m6 9 6 6 6-6" />
+  </Icon>
+)
+
+export const SparkIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M12 3v4M12 17v4M3 12h4M17 12h4M6 6l2.5 2.5M15.5 15.5 18 18M6 18l2.5-2.5M15.5 8.5 18 6" />
+  </Icon>
+)

@@ -1,0 +1,72 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { api, isApiError } from '../lib/api.ts'
+import type { SetupStatus, User } from '../types.ts'
+
+export const sessionKey = ['auth', 'me'] as const
+const setupKey = ['auth', 'setup'] as const
+
+/** The signed-in user, or null when there is no session (401 is an answer here, not an error). */
+export function useSession(enabled: boolean) {
+  return useQuery({
+    queryKey: sessionKey,
+    queryFn: async ({ signal }): Promise<User | null> => {
+      try {
+        return await api.get<User>('/api/auth/me', undefined, signal)
+      } catch (error) {
+        if (isApiError(error, 401)) return null
+        throw error
+      }
+    },
+    enabled,
+    staleTime: Number.POSITIVE_INFINITY,
+  })
+}
+
+/** Whether the first admin still has to be created. It only ever turns false, when someone sets up. */
+export function useSetupStatus() {
+  return useQuery({
+    queryKey: setupKey,
+    queryFn: ({ signal }) => api.get<SetupStatus>('/api/auth/setup', undefined, signal),
+    staleTime: Number.POSITIVE_INFINITY,
+  })
+}
+
+/** After a session starts, read the user back from the server rather than trusting the answer's shape. */
+function useSignedIn() {
+  const client = useQueryClient()
+  return async () => {
+    client.removeQueries({ predicate: (query) => query.queryKey[0] !== 'auth' })
+    await client.invalidateQueries({ queryKey: ['auth'] })
+  }
+}
+
+export function useLogin() {
+  const signedIn = useSignedIn()
+  return useMutation({
+    mutationFn: (body: { email: string; password: string }) => api.post<unknown>('/api/auth/login', body),
+    onSuccess: signedIn,
+    meta: { inlineErrors: true },
+  })
+}
+
+export function useSetup() {
+  const signedIn = useSignedIn()
+  return useMutation({
+    mutationFn: (body: { name: string; email: string; password: string }) =>
+      api.post<unknown>('/api/auth/setup', body),
+    onSuccess: signedIn,
+    meta: { inlineErrors: true },
+  })
+}
+
+export function useLogout() {
+  const client = useQueryClient()
+  return useMutation({
+    mutationFn: () => api.post<unknown>('/api/auth/logout'),
+    onSettled: () => {
+      client.setQueryData(sessionKey, null)
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== 'auth' })
+      void client.invalidateQueries({ queryKey: ['auth', 'setup'] })
+    },
+  })
+}

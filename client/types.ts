@@ -1,0 +1,133 @@
+import type { PipelineDocument } from '../nodes/pipeline.ts'
+
+/** Response shapes of the HTTP API the client uses (API.md). */
+
+export type Role = 'admin' | 'editor' | 'viewer'
+
+export interface User {
+  id: string
+  email: string
+  name: string
+  role: Role
+}
+
+export interface SetupStatus {
+  required: boolean
+}
+
+export interface JobTypeInfo {
+  id: string
+  title: string
+  direction: 'import' | 'export' | 'enrichment'
+  description: string
+  requiresAuthorization: boolean
+  configSchema: Record<string, unknown>
+  defaultCadence: unknown
+  resetsCheckpoint: string[]
+}
+
+export interface ProviderInfo {
+  id: string
+  title: string
+  category: 'source' | 'destination' | 'enrichment' | 'utility'
+  /** SVG markup from the catalogue. */
+  icon: string
+  description: string
+  authMethods: { id: string; title: string; schema: Record<string, unknown> }[]
+  jobTypes: JobTypeInfo[]
+}
+
+export interface PipelineSummary {
+  id: string
+  name: string
+  description: string | null
+  version: number
+  createdBy: string | null
+  createdAt: string
+  updatedAt: string
+  deployedVersion: number | null
+}
+
+export interface Pipeline extends PipelineSummary {
+  document: PipelineDocument
+}
+
+export interface NewPipeline {
+  name: string
+  description?: string
+  document: PipelineDocument
+}
+
+export interface ValidationProblem {
+  nodeId?: string
+  edgeId?: string
+  code: string
+  message: string
+}
+
+export interface ValidationResult {
+  ok: boolean
+  errors: ValidationProblem[]
+}
+
+/** Plan entries carry more fields than the client relies on; unknown ones are shown generically. */
+export interface PlanCreate {
+  nodeId: string
+  name?: string
+  [field: string]: unknown
+}
+
+export interface PlanUpdate {
+  jobId: string
+  nodeId: string
+  name?: string
+  changes: unknown
+  resetsCheckpoint: boolean
+}
+
+export interface PlanRemove {
+  jobId: string
+  nodeId?: string | null
+  name?: string
+  [field: string]: unknown
+}
+
+export interface DeployPlan {
+  create: PlanCreate[]
+  update: PlanUpdate[]
+  remove: PlanRemove[]
+}
+
+export interface DeployResult {
+  jobs: { nodeId: string; jobId: string; action: 'created' | 'updated' | 'removed' | 'unchanged' }[]
+  /** False when the deploy found nothing to change. */
+  changed?: boolean
+  version?: number | null
+}
+
+export const JOB_STATUSES = ['running', 'sleeping', 'failed', 'paused', 'completed', 'removed'] as const
+export type JobStatus = (typeof JOB_STATUSES)[number]
+
+export interface NodeStatus {
+  jobId: string
+  status: JobStatus
+  sleepReason?: 'schedule' | 'retry' | 'rate_limit' | null
+  lastEvent: unknown
+  nextRunAt: string | null
+}
+
+export interface PipelineStatus {
+  nodes: Record<string, NodeStatus>
+}
+
+export type JobKindFilter = 'import' | 'export' | 'enrichment' | 'system'
+
+export interface JobSummary {
+  id: string
+  name: string
+  authorization: { id: string; name: string } | null
+  provider: string
+  type: JobKindFilter
+  status: JobStatus
+  createdAt: string
+}
