@@ -1,8 +1,4 @@
-/**
- * The one way the client talks to the server: JSON in and out, the session cookie, typed errors.
- * It lives in lib/ because the dev server proxies every path beginning with /api, which a
- * client/api.ts would be (Vite serves it as /api.ts).
- */
+/** The one way the client talks to the server: JSON in and out, the session cookie, typed errors. */
 
 /** An error answer from the API, from its `{ error: { code, message, details? } }` body. */
 export class ApiRequestError extends Error {
@@ -74,9 +70,8 @@ async function send(method: string, path: string, body?: unknown, signal?: Abort
     response = await fetch(path, {
       method,
       credentials: 'same-origin',
-      // Also on a bodiless DELETE: the server's media-type check cannot always tell it has no body.
       headers:
-        method === 'GET'
+        body === undefined
           ? { Accept: 'application/json' }
           : { Accept: 'application/json', 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
