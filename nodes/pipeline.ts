@@ -47,8 +47,27 @@ const common = {
   position,
 }
 
+const MAX_DEPTH = 16
+
+/** How deeply a JSON value nests, counted without recursion (a hostile document cannot overflow the stack). */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0
+  const stack: [unknown, number][] = [[value, 0]]
+  while (stack.length) {
+    const [item, depth] = stack.pop()!
+    deepest = Math.max(deepest, depth)
+    if (deepest > MAX_DEPTH) return deepest
+    if (item && typeof item === 'object')
+      for (const inner of Object.values(item)) stack.push([inner, depth + 1])
+  }
+  return deepest
+}
+
 const jobData = z.strictObject({
-  config: z.record(z.string(), z.unknown()).default({}),
+  config: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .refine((config) => jsonDepth(config) <= MAX_DEPTH, `must not nest deeper than ${MAX_DEPTH} levels`),
   cadence: cadenceSchema.optional(),
   mapping: mappingSchema.optional(),
 })
@@ -125,6 +144,79 @@ type EdgeLike = { source: string; target: string }
 const label = (node: NodeLike) => `${node.kind} "${node.name ?? node.id}"`
 
 /**
+ * A graph that grows edge by edge: lookups by id and adjacency sets, so checking one more edge
+ * costs one walk of the graph, not one scan of every edge per step.
+ */
+class EdgeGraph {
+  private readonly byId: Map<string, NodeLike>
+  private readonly out = new Map<string, Set<string>>()
+  /** Job nodes that already have an authorization wired in. */
+  private readonly authorized = new Set<string>()
+
+  constructor(nodes: readonly NodeLike[], edges: readonly EdgeLike[] = []) {
+    this.byId = new Map(nodes.map((node) => [node.id, node]))
+    for (const edge of edges) this.add(edge)
+  }
+
+  add(edge: EdgeLike): void {
+    const targets = this.out.get(edge.source) ?? new Set<string>()
+    targets.add(edge.target)
+    this.out.set(edge.source, targets)
+    if (this.byId.get(edge.source)?.kind === 'authorization') this.authorized.add(edge.target)
+  }
+
+  /** True when a path of edges leads from `start` to `goal`. */
+  private reaches(start: string, goal: string): boolean {
+    const seen = new Set<string>()
+    const stack = [start]
+    while (stack.length) {
+      const id = stack.pop()!
+      if (id === goal) return true
+      if (seen.has(id)) continue
+      seen.add(id)
+      for (const next of this.out.get(id) ?? []) stack.push(next)
+    }
+    return false
+  }
+
+  verdict(candidate: EdgeLike): EdgeVerdict {
+    const from = this.byId.get(candidate.source)
+    const to = this.byId.get(candidate.target)
+    const refuse = (code: EdgeProblemCode, message: string): EdgeVerdict => ({ ok: false, code, message })
+    if (!from || !to) {
+      const missing = from ? candidate.target : candidate.source
+      return refuse('UnknownNode', `the edge refers to node "${missing}", which does not exist`)
+    }
+    if (from.id === to.id) return refuse('SelfEdge', 'a node cannot connect to itself')
+    if (this.out.get(from.id)?.has(to.id)) {
+      return refuse('DuplicateEdge', `${label(from)} is already connected to ${label(to)}`)
+    }
+    // Checked before the kind rules: "would make a cycle" explains a backwards drag better.
+    if (this.reaches(to.id, from.id)) {
+      return refuse('Cycle', `connecting ${label(from)} to ${label(to)} would make a cycle`)
+    }
+    const allowed = ALLOWED_TARGETS[from.kind]
+    if (!allowed.includes(to.kind)) {
+      const hint = allowed.length
+        ? `; a ${from.kind} connects to ${allowed.join(', ')}`
+        : `; a ${from.kind} has no outputs`
+      return refuse('EdgeNotAllowed', `${label(from)} cannot connect to ${label(to)}${hint}`)
+    }
+    if (from.kind === 'authorization') {
+      if (from.provider !== to.provider) {
+        return refuse(
+          'ProviderMismatch',
+          `${label(from)} is for provider "${from.provider}" but ${label(to)} uses "${to.provider}"`,
+        )
+      }
+      if (this.authorized.has(to.id))
+        return refuse('TooManyAuthorizations', `${label(to)} already has an authorization`)
+    }
+    return { ok: true }
+  }
+}
+
+/**
  * Decides whether `candidate` may be added to a graph that already holds `edges`.
  * The canvas calls it from `isValidConnection`; the compiler replays a document's edges through it.
  * @example canConnect(doc.nodes, doc.edges, { source: 'auth1', target: 'src1' })
@@ -134,85 +226,7 @@ export function canConnect(
   edges: readonly EdgeLike[],
   candidate: EdgeLike,
 ): EdgeVerdict {
-  const byId = new Map(nodes.map((node) => [node.id, node]))
-  const from = byId.get(candidate.source)
-  const to = byId.get(candidate.target)
-  if (!from || !to) {
-    const missing = from ? candidate.target : candidate.source
-    return {
-      ok: false,
-      code: 'UnknownNode',
-      message: `the edge refers to node "${missing}", which does not exist`,
-    }
-  }
-  if (from.id === to.id) return { ok: false, code: 'SelfEdge', message: 'a node cannot connect to itself' }
-  // Checked before the kind rules: "would make a cycle" explains a backwards drag better.
-  if (reaches(edges, to.id, from.id)) {
-    return {
-      ok: false,
-      code: 'Cycle',
-      message: `connecting ${label(from)} to ${label(to)} would make a cycle`,
-    }
-  }
-  if (!ALLOWED_TARGETS[from.kind].includes(to.kind)) {
-    const allowed = ALLOWED_TARGETS[from.kind]
-    const hint = allowed.length
-      ? `; a ${from.kind} connects to ${allowed.join(', ')}`
-      : `; a ${from.kind} has no outputs`
-    return {
-      ok: false,
-      code: 'EdgeNotAllowed',
-      message: `${label(from)} cannot connect to ${label(to)}${hint}`,
-    }
-  }
-  if (edges.some((edge) => edge.source === from.id && edge.target === to.id)) {
-    return {
-      ok: false,
-      code: 'DuplicateEdge',
-      message: `${label(from)} is already connected to ${label(to)}`,
-    }
-  }
-  if (from.kind === 'authorization') {
-    if (from.provider !== to.provider) {
-      return {
-        ok: false,
-        code: 'ProviderMismatch',
-        message: `${label(from)} is for provider "${from.provider}" but ${label(to)} uses "${to.provider}"`,
-      }
-    }
-    const hasOne = edges.some(
-      (edge) => edge.target === to.id && byId.get(edge.source)?.kind === 'authorization',
-    )
-    if (hasOne) {
-      return {
-        ok: false,
-        code: 'TooManyAuthorizations',
-        message: `${label(to)} already has an authorization`,
-      }
-    }
-  }
-  if (reaches(edges, to.id, from.id)) {
-    return {
-      ok: false,
-      code: 'Cycle',
-      message: `connecting ${label(from)} to ${label(to)} would make a cycle`,
-    }
-  }
-  return { ok: true }
-}
-
-/** True when a path of edges leads from `start` to `goal`. */
-function reaches(edges: readonly EdgeLike[], start: string, goal: string): boolean {
-  const seen = new Set<string>()
-  const stack = [start]
-  while (stack.length) {
-    const id = stack.pop()!
-    if (id === goal) return true
-    if (seen.has(id)) continue
-    seen.add(id)
-    for (const edge of edges) if (edge.source === id) stack.push(edge.target)
-  }
-  return false
+  return new EdgeGraph(nodes, edges).verdict(candidate)
 }
 
 /** Every edge problem in a document, each naming the first edge that breaks a rule. */
@@ -220,11 +234,11 @@ export function edgeProblems(doc: {
   nodes: readonly NodeLike[]
   edges: readonly (EdgeLike & { id: string })[]
 }) {
-  const accepted: EdgeLike[] = []
+  const graph = new EdgeGraph(doc.nodes)
   const problems: { edgeId: string; code: EdgeProblemCode; message: string }[] = []
   for (const edge of doc.edges) {
-    const verdict = canConnect(doc.nodes, accepted, edge)
-    if (verdict.ok) accepted.push(edge)
+    const verdict = graph.verdict(edge)
+    if (verdict.ok) graph.add(edge)
     else problems.push({ edgeId: edge.id, code: verdict.code, message: verdict.message })
   }
   return problems

@@ -1,8 +1,9 @@
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible'
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
 import { ApiError } from '../errors.ts'
 
 /**
- * Failed-login throttle: 10 failures per account and address in 15 minutes, 100 per address.
+ * Sign-in throttle: 10 attempts per account and address in 15 minutes, 100 per address; a
+ * successful sign-in gives its attempt back.
  * In memory, per process: with several API processes the budget multiplies by their number,
  * which still stops online guessing.
  */
@@ -18,21 +19,23 @@ export function createLoginLimiter() {
   }
 
   return {
-    /** Throws 429 when either budget is spent. */
-    async assertAllowed(address: string, email: string): Promise<void> {
-      for (const [limiter, key] of [
-        [perAccount, `${address}|${email}`],
-        [perAddress, address],
-      ] as const) {
-        const state = await limiter.get(key)
-        if (state && state.remainingPoints <= 0) throw refuse(state)
+    /**
+     * Charges one attempt before the password is checked — so parallel guesses cannot all slip
+     * past a check-then-count — and throws 429 when either budget is spent.
+     */
+    async charge(address: string, email: string): Promise<void> {
+      const charges = [perAccount.consume(`${address}|${email}`), perAddress.consume(address)]
+      const results = await Promise.allSettled(charges)
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          if (result.reason instanceof RateLimiterRes) throw refuse(result.reason)
+          throw result.reason
+        }
       }
     },
-    async recordFailure(address: string, email: string): Promise<void> {
-      await Promise.all([perAccount.penalty(`${address}|${email}`, 1), perAddress.penalty(address, 1)])
-    },
-    async recordSuccess(address: string, email: string): Promise<void> {
-      await perAccount.delete(`${address}|${email}`)
+    /** A correct password clears the account's failures and refunds the address its attempt. */
+    async succeeded(address: string, email: string): Promise<void> {
+      await Promise.all([perAccount.delete(`${address}|${email}`), perAddress.reward(address, 1)])
     },
   }
 }

@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely'
 import type { Cadence } from '../../nodes/cadence.ts'
 import { newId } from '../db/ids.ts'
 import { appendLog, insertJob, jobsOfPipeline, updateJob } from '../db/jobs.repo.ts'
+import { serialize } from '../db/locks.ts'
 import { findPipeline, findVersion, insertVersion } from '../db/pipelines.repo.ts'
-import type { Database, JobStatus, NewJob } from '../db/schema.ts'
+import type { Database, Job, JobStatus, NewJob } from '../db/schema.ts'
 import { ApiError, notFound } from '../errors.ts'
 import { firstRunAt } from '../executor/schedule.ts'
 import { canonical, isEmptyPlan, type JobSpec, jobSpecs, type Plan, planDeploy } from './plan.ts'
@@ -80,6 +81,7 @@ export async function deployPipeline(
   options: { startPaused: boolean; now: Date },
 ): Promise<DeployResult> {
   return db.transaction().execute(async (trx) => {
+    await serialize(trx, `pipeline:${pipelineId}`)
     const { pipeline, doc, specs, plan } = await planPipeline(trx, pipelineId)
     const at = options.now.toISOString()
     const stored = canonical(doc)
@@ -131,8 +133,10 @@ export async function deployPipeline(
       let status: Partial<NewJob> = {}
       if (item.revive)
         status = { ...schedule(spec.cadence, options.now, options.startPaused), status_changed_at: at }
-      else if (cadenceChanged && job.status === 'sleeping' && job.sleep_reason === 'schedule') {
-        status = { next_run_at: firstRunAt(spec.cadence, options.now)?.toISOString() ?? null }
+      else if (cadenceChanged && followsSchedule(job)) {
+        // A new cadence re-plans the job; realtime <-> scheduled also changes running <-> sleeping.
+        const next = schedule(spec.cadence, options.now, false)
+        status = { ...next, ...(next.status !== job.status ? { status_changed_at: at } : {}) }
       }
       await updateJob(trx, item.jobId, {
         ...specColumns(spec),
@@ -163,6 +167,16 @@ export async function deployPipeline(
     await insertVersion(trx, { pipelineId, version, document: stored, actor: actor.userId, at })
     return { version, changed: true, jobs, plan }
   })
+}
+
+/**
+ * True when a job's timing comes from its cadence alone: sleeping until its next slot, or an
+ * enabled realtime job holding no lease. A retry or rate-limit sleep and a run in progress keep
+ * their own timing; paused, failed and completed jobs are not scheduled at all.
+ */
+function followsSchedule(job: Job): boolean {
+  if (job.status === 'sleeping') return job.sleep_reason === 'schedule'
+  return job.status === 'running' && job.lease_token === null
 }
 
 /** Hides a job from lists and scheduling; its logs stay until the purger deletes it. */

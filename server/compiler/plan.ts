@@ -22,18 +22,19 @@ const TYPE_OF = { source: 'import', destination: 'export', enrichment: 'enrichme
 
 /** Compiles a valid document into one spec per source, destination and enrichment node. */
 export function jobSpecs(doc: PipelineDocument): JobSpec[] {
+  // The authorization wired into each job node (validation allows at most one).
+  const authorizationOf = new Map<string, string | null>()
+  const byId = new Map(doc.nodes.map((node) => [node.id, node]))
+  for (const edge of doc.edges) {
+    const source = byId.get(edge.source)
+    if (source?.kind === 'authorization') authorizationOf.set(edge.target, source.data.authorizationId)
+  }
   return doc.nodes
     .filter((node): node is JobNode => isJobKind(node.kind))
     .map((node) => {
       const jobType = findJobType(node.provider, node.jobType)
       if (!jobType)
         throw new Error(`jobSpecs called on an invalid document: ${node.provider}.${node.jobType}`)
-      const authEdge = doc.edges.find(
-        (edge) =>
-          edge.target === node.id &&
-          doc.nodes.find((other) => other.id === edge.source)?.kind === 'authorization',
-      )
-      const authNode = doc.nodes.find((other) => other.id === authEdge?.source)
       return {
         nodeId: node.id,
         name: node.name,
@@ -41,7 +42,7 @@ export function jobSpecs(doc: PipelineDocument): JobSpec[] {
         provider: node.provider,
         jobType: node.jobType,
         type: TYPE_OF[node.kind],
-        authorizationId: authNode?.kind === 'authorization' ? authNode.data.authorizationId : null,
+        authorizationId: authorizationOf.get(node.id) ?? null,
         config: jobType.config.parse(node.data.config) as Record<string, unknown>,
         cadence: node.data.cadence ?? jobType.defaultCadence,
         mapping: node.data.mapping ?? null,

@@ -6,7 +6,6 @@ import {
   type JobKind,
   type PipelineDocument,
   pipelineDocumentSchema,
-  upstreamOf,
 } from '../../nodes/pipeline.ts'
 import type { Problem } from './problems.ts'
 
@@ -56,6 +55,14 @@ export function validatePipeline(
   if (!parsed.success) return { doc: null, problems: shapeProblems(input, parsed.error) }
   const doc = parsed.data
   const problems: Problem[] = []
+  const byId = new Map(doc.nodes.map((node) => [node.id, node]))
+  const incoming = new Map<string, string[]>()
+  for (const edge of doc.edges) {
+    const sources = incoming.get(edge.target) ?? []
+    sources.push(edge.source)
+    incoming.set(edge.target, sources)
+  }
+  const fed = fedBySources(doc, byId)
 
   const seenNodes = new Set<string>()
   for (const node of doc.nodes) {
@@ -136,7 +143,7 @@ export function validatePipeline(
       })
     }
 
-    const upstream = upstreamOf(doc, node.id).map((id) => doc.nodes.find((other) => other.id === id))
+    const upstream = (incoming.get(node.id) ?? []).map((id) => byId.get(id))
     const authorizations = upstream.filter((other) => other?.kind === 'authorization')
     if (jobType.requiresAuthorization && authorizations.length === 0) {
       problems.push({
@@ -169,7 +176,7 @@ export function validatePipeline(
           })
       }
     }
-    if (jobNode.kind !== 'source' && !hasUpstreamSource(doc, node.id)) {
+    if (jobNode.kind !== 'source' && !fed.has(node.id)) {
       problems.push({
         nodeId: node.id,
         code: 'NoUpstreamSource',
@@ -182,19 +189,26 @@ export function validatePipeline(
   return { doc: problems.length ? null : doc, problems }
 }
 
-/** True when some source reaches `nodeId` through data edges. */
-function hasUpstreamSource(doc: PipelineDocument, nodeId: string): boolean {
-  const seen = new Set<string>()
-  const stack = [nodeId]
+/** Nodes some source reaches through data edges (authorizations carry no data), in one walk. */
+function fedBySources(
+  doc: PipelineDocument,
+  byId: Map<string, PipelineDocument['nodes'][number]>,
+): Set<string> {
+  const out = new Map<string, string[]>()
+  for (const edge of doc.edges) {
+    const targets = out.get(edge.source) ?? []
+    targets.push(edge.target)
+    out.set(edge.source, targets)
+  }
+  const fed = new Set<string>()
+  const stack = doc.nodes.filter((node) => node.kind === 'source').map((node) => node.id)
   while (stack.length) {
     const id = stack.pop()!
-    if (seen.has(id)) continue
-    seen.add(id)
-    for (const sourceId of upstreamOf(doc, id)) {
-      const node = doc.nodes.find((other) => other.id === sourceId)
-      if (node?.kind === 'source') return true
-      if (node && node.kind !== 'authorization') stack.push(sourceId)
+    for (const next of out.get(id) ?? []) {
+      if (fed.has(next) || byId.get(next)?.kind === 'authorization') continue
+      fed.add(next)
+      stack.push(next)
     }
   }
-  return false
+  return fed
 }

@@ -8,7 +8,7 @@ import type { Database } from './schema.ts'
 
 export type Dialect = 'sqlite' | 'postgres'
 
-export interface Db {
+export interface OpenDb {
   db: Kysely<Database>
   dialect: Dialect
   close(): Promise<void>
@@ -24,7 +24,7 @@ pg.types.setTypeParser(20, (value) => Number(value))
 export function openDatabase(
   url: string,
   options: { poolSize?: number; onIdleError?: (error: Error) => void } = {},
-): Db {
+): OpenDb {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 })
     // An idle client can die (server restart, admin kill); the pool drops it and the next query
@@ -40,6 +40,10 @@ export function openDatabase(
   sqlite.pragma('foreign_keys = ON')
   // NORMAL is durable across application crashes in WAL mode and ~9x faster per transaction (TOOLCHAIN.md).
   sqlite.pragma('synchronous = NORMAL')
+  // SQLite's lower() folds ASCII only; PostgreSQL's folds all of Unicode. Search must match alike.
+  sqlite.function('lower', { deterministic: true }, (value: unknown) =>
+    typeof value === 'string' ? value.toLowerCase() : value,
+  )
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
   return { db, dialect: 'sqlite', close: () => db.destroy() }
 }

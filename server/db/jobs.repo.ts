@@ -1,7 +1,6 @@
 import { sql } from 'kysely'
-import { applyPage, containsPattern, finishPage, type ListQuery, toPage } from './paging.ts'
-import type { Job, JobStatus, JobType, NewJob } from './schema.ts'
-import type { Db } from './users.repo.ts'
+import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
+import type { Executor, Job, JobStatus, JobType, NewJob } from './schema.ts'
 
 export const JOB_SORTS = {
   name: 'name',
@@ -38,9 +37,8 @@ export const JOB_LIST_COLUMNS = [
 export type JobListRow = Pick<Job, (typeof JOB_LIST_COLUMNS)[number]>
 
 /** Jobs for the lists. Removed jobs are hidden unless asked for by status. */
-export async function listJobs(db: Db, filters: JobFilters) {
-  const sort = filters.sort ?? '-createdAt'
-  const page = toPage({ ...filters, sort }, JOB_SORTS, '-createdAt')
+export async function listJobs(db: Executor, filters: JobFilters) {
+  const page = toPage(filters, JOB_SORTS, '-createdAt')
   let select = db.selectFrom('jobs').select(JOB_LIST_COLUMNS)
   select = filters.status?.length
     ? select.where('status', 'in', filters.status)
@@ -49,39 +47,34 @@ export async function listJobs(db: Db, filters: JobFilters) {
   if (filters.provider) select = select.where('provider', '=', filters.provider)
   if (filters.authorizationId) select = select.where('authorization_id', '=', filters.authorizationId)
   if (filters.pipelineId) select = select.where('pipeline_id', '=', filters.pipelineId)
-  if (filters.q) {
-    const pattern = containsPattern(filters.q)
+  const q = filters.q
+  if (q)
     select = select.where((eb) =>
-      eb.or([
-        eb(sql`lower(name)`, 'like', sql`${pattern} escape '\\'`),
-        eb(sql`lower(provider)`, 'like', sql`${pattern} escape '\\'`),
-        eb('id', '=', filters.q!),
-      ]),
+      eb.or([containsText('name', q), containsText('provider', q), eb('id', '=', q)]),
     )
-  }
   const rows = await applyPage(select, page, 'jobs').execute()
-  return finishPage(rows, page, sort, (row) => row[page.column as keyof JobListRow] as string)
+  return finishPage(rows, page, (row) => row[page.column as keyof JobListRow] as string)
 }
 
-export function findJob(db: Db, id: string): Promise<Job | undefined> {
+export function findJob(db: Executor, id: string): Promise<Job | undefined> {
   return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
 /** Every job a pipeline ever deployed, removed ones included (a re-added node revives its job). */
-export function jobsOfPipeline(db: Db, pipelineId: string): Promise<Job[]> {
+export function jobsOfPipeline(db: Executor, pipelineId: string): Promise<Job[]> {
   return db.selectFrom('jobs').selectAll().where('pipeline_id', '=', pipelineId).execute()
 }
 
-export async function insertJob(db: Db, job: NewJob): Promise<void> {
+export async function insertJob(db: Executor, job: NewJob): Promise<void> {
   await db.insertInto('jobs').values(job).execute()
 }
 
-export async function updateJob(db: Db, id: string, changes: Partial<NewJob>): Promise<void> {
+export async function updateJob(db: Executor, id: string, changes: Partial<NewJob>): Promise<void> {
   await db.updateTable('jobs').set(changes).where('id', '=', id).execute()
 }
 
 export async function appendLog(
-  db: Db,
+  db: Executor,
   entry: {
     jobId: string
     at: string
@@ -105,7 +98,7 @@ export async function appendLog(
 }
 
 export async function listLogs(
-  db: Db,
+  db: Executor,
   jobId: string,
   options: { after?: number; event?: string[]; limit: number },
 ) {
@@ -123,7 +116,7 @@ export async function listLogs(
   }))
 }
 
-export async function listRuns(db: Db, jobId: string, limit: number) {
+export async function listRuns(db: Executor, jobId: string, limit: number) {
   const rows = await db
     .selectFrom('job_runs')
     .selectAll()
@@ -147,7 +140,7 @@ export async function listRuns(db: Db, jobId: string, limit: number) {
 
 /** Hourly buckets, or summed per day (bucket text starts with the day, so a prefix groups it). */
 export async function listMetrics(
-  db: Db,
+  db: Executor,
   jobId: string,
   range: { from: string; to: string; bucket: 'hour' | 'day' },
 ) {
@@ -175,7 +168,7 @@ export async function listMetrics(
 }
 
 /** The newest log entry of each job, for the canvas' node badges. */
-export async function lastEvents(db: Db, jobIds: string[]) {
+export async function lastEvents(db: Executor, jobIds: string[]) {
   if (jobIds.length === 0) return new Map<string, { event: string; at: string; message: string }>()
   const latest = db
     .selectFrom('job_logs')

@@ -9,6 +9,8 @@ export interface ListQuery {
 }
 
 export interface Page {
+  /** As asked, e.g. `-createdAt`; the cursor remembers it. */
+  sort: string
   limit: number
   /** Column that orders the list; `id` breaks ties so the order is total. */
   column: string
@@ -26,7 +28,7 @@ export function toPage(query: ListQuery, sortable: Record<string, string>, defau
   const sort = query.sort ?? defaultSort
   const desc = sort.startsWith('-')
   const field = desc ? sort.slice(1) : sort
-  const column = sortable[field]
+  const column = Object.hasOwn(sortable, field) ? sortable[field] : undefined
   if (!column) {
     throw new ApiError(
       400,
@@ -42,6 +44,8 @@ export function toPage(query: ListQuery, sortable: Record<string, string>, defau
       const [, value, id] = decoded as [string, unknown, unknown]
       if ((typeof value !== 'string' && typeof value !== 'number') || typeof id !== 'string')
         throw new Error('types')
+      // PostgreSQL text cannot hold U+0000; a forged cursor must not reach the query.
+      if (`${value}${id}`.includes('\u0000')) throw new Error('NUL')
       after = { value, id }
     } catch {
       throw new ApiError(
@@ -51,7 +55,7 @@ export function toPage(query: ListQuery, sortable: Record<string, string>, defau
       )
     }
   }
-  return { limit: Math.min(query.limit ?? 100, MAX_LIMIT), column, desc, after }
+  return { sort, limit: Math.min(query.limit ?? 100, MAX_LIMIT), column, desc, after }
 }
 
 /** Adds the keyset condition, the order and limit+1 (the extra row tells whether more remain). */
@@ -78,17 +82,20 @@ export function applyPage<DB, TB extends keyof DB, O>(
 export function finishPage<Row extends { id: string }>(
   rows: Row[],
   page: Page,
-  sort: string,
   sortValue: (row: Row) => string | number,
 ): { items: Row[]; nextCursor: string | null } {
   if (rows.length <= page.limit) return { items: rows, nextCursor: null }
   const items = rows.slice(0, page.limit)
   const last = items[items.length - 1]!
-  const cursor = Buffer.from(JSON.stringify([sort, sortValue(last), last.id])).toString('base64url')
+  const cursor = Buffer.from(JSON.stringify([page.sort, sortValue(last), last.id])).toString('base64url')
   return { items, nextCursor: cursor }
 }
 
-/** A LIKE pattern that matches `text` literally anywhere, case-insensitively with `lower()`. */
-export function containsPattern(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+/**
+ * `column` contains `text` literally (`%` and `_` escaped), ignoring case. SQLite's own lower() is
+ * ASCII-only; `openDatabase` replaces it with a Unicode one so both dialects match alike.
+ */
+export function containsText(column: string, text: string) {
+  const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+  return sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`
 }

@@ -1,29 +1,19 @@
-import { sql } from 'kysely'
 import { newId } from './ids.ts'
-import { applyPage, containsPattern, finishPage, type ListQuery, toPage } from './paging.ts'
-import type { Pipeline } from './schema.ts'
-import type { Db } from './users.repo.ts'
+import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
+import type { Executor, Pipeline } from './schema.ts'
 
 export const PIPELINE_SORTS = { name: 'name', createdAt: 'created_at', updatedAt: 'updated_at' }
 
-export async function listPipelines(db: Db, query: ListQuery & { q?: string | undefined }) {
-  const sort = query.sort ?? '-updatedAt'
-  const page = toPage({ ...query, sort }, PIPELINE_SORTS, '-updatedAt')
+export async function listPipelines(db: Executor, query: ListQuery & { q?: string | undefined }) {
+  const page = toPage(query, PIPELINE_SORTS, '-updatedAt')
   let select = db.selectFrom('pipelines').selectAll().where('deleted_at', 'is', null)
-  if (query.q) {
-    const pattern = containsPattern(query.q)
-    select = select.where((eb) =>
-      eb.or([
-        eb(sql`lower(name)`, 'like', sql`${pattern} escape '\\'`),
-        eb(sql`lower(description)`, 'like', sql`${pattern} escape '\\'`),
-      ]),
-    )
-  }
+  const q = query.q
+  if (q) select = select.where((eb) => eb.or([containsText('name', q), containsText('description', q)]))
   const rows = await applyPage(select, page, 'pipelines').execute()
-  return finishPage(rows, page, sort, (row) => row[page.column as keyof Pipeline] as string)
+  return finishPage(rows, page, (row) => row[page.column as keyof Pipeline] as string)
 }
 
-export function findPipeline(db: Db, id: string): Promise<Pipeline | undefined> {
+export function findPipeline(db: Executor, id: string): Promise<Pipeline | undefined> {
   return db
     .selectFrom('pipelines')
     .selectAll()
@@ -33,7 +23,7 @@ export function findPipeline(db: Db, id: string): Promise<Pipeline | undefined> 
 }
 
 export async function insertPipeline(
-  db: Db,
+  db: Executor,
   input: { name: string; description: string; document: string; actor: string; at: string },
 ): Promise<Pipeline> {
   const row: Pipeline = {
@@ -58,7 +48,7 @@ export async function insertPipeline(
  * Returns false when the version is stale.
  */
 export async function updatePipelineDraft(
-  db: Db,
+  db: Executor,
   id: string,
   expectedVersion: number,
   changes: { name?: string; description?: string; document?: string; actor: string; at: string },
@@ -80,7 +70,7 @@ export async function updatePipelineDraft(
   return Number(result.numUpdatedRows) === 1
 }
 
-export async function softDeletePipeline(db: Db, id: string, actor: string, at: string): Promise<void> {
+export async function softDeletePipeline(db: Executor, id: string, actor: string, at: string): Promise<void> {
   await db
     .updateTable('pipelines')
     .set({ deleted_at: at, updated_by: actor, updated_at: at })
@@ -88,7 +78,7 @@ export async function softDeletePipeline(db: Db, id: string, actor: string, at: 
     .execute()
 }
 
-export function listVersions(db: Db, pipelineId: string) {
+export function listVersions(db: Executor, pipelineId: string) {
   return db
     .selectFrom('pipeline_versions')
     .select(['version', 'deployed_by as deployedBy', 'deployed_at as deployedAt', 'document'])
@@ -97,7 +87,7 @@ export function listVersions(db: Db, pipelineId: string) {
     .execute()
 }
 
-export function findVersion(db: Db, pipelineId: string, version: number) {
+export function findVersion(db: Executor, pipelineId: string, version: number) {
   return db
     .selectFrom('pipeline_versions')
     .selectAll()
@@ -107,7 +97,7 @@ export function findVersion(db: Db, pipelineId: string, version: number) {
 }
 
 export async function insertVersion(
-  db: Db,
+  db: Executor,
   row: { pipelineId: string; version: number; document: string; actor: string; at: string },
 ): Promise<void> {
   await db

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Updateable } from 'kysely'
 
 /**
  * The schema as Kysely types. Ids are text, times ISO-8601 UTC text, JSON is text parsed by zod
@@ -154,3 +154,6 @@ export type Job = Selectable<JobTable>
 export type NewJob = Insertable<JobTable>
 export type JobUpdate = Updateable<JobTable>
 export type JobLog = Selectable<JobLogTable>
+
+/** What repositories take: the database or a transaction on it. */
+export type Executor = Kysely<Database>

@@ -1,5 +1,4 @@
-import type { Role } from './schema.ts'
-import type { Db } from './users.repo.ts'
+import type { Executor, Role } from './schema.ts'
 
 export interface Principal {
   userId: string
@@ -12,7 +11,7 @@ export interface Principal {
 }
 
 export async function insertSession(
-  db: Db,
+  db: Executor,
   session: { id: string; userId: string; at: string; expiresAt: string; userAgent: string | null },
 ): Promise<void> {
   await db
@@ -30,7 +29,7 @@ export async function insertSession(
 
 /** The user behind a live session, or undefined when it is unknown or expired. */
 export async function findSessionPrincipal(
-  db: Db,
+  db: Executor,
   id: string,
   now: string,
 ): Promise<{ principal: Principal; lastSeenAt: string } | undefined> {
@@ -62,7 +61,7 @@ export async function findSessionPrincipal(
   }
 }
 
-export async function touchSession(db: Db, id: string, now: string, expiresAt: string): Promise<void> {
+export async function touchSession(db: Executor, id: string, now: string, expiresAt: string): Promise<void> {
   await db
     .updateTable('sessions')
     .set({ last_seen_at: now, expires_at: expiresAt })
@@ -70,14 +69,14 @@ export async function touchSession(db: Db, id: string, now: string, expiresAt: s
     .execute()
 }
 
-export async function deleteSession(db: Db, id: string): Promise<void> {
+export async function deleteSession(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', id).execute()
 }
 
-export async function deleteUserSessions(db: Db, userId: string): Promise<void> {
+export async function deleteUserSessions(db: Executor, userId: string): Promise<void> {
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute()
 }
 
-export async function deleteExpiredSessions(db: Db, now: string): Promise<void> {
+export async function deleteExpiredSessions(db: Executor, now: string): Promise<void> {
   await db.deleteFrom('sessions').where('expires_at', '<=', now).execute()
 }

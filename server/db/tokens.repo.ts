@@ -1,6 +1,5 @@
-import type { Role } from './schema.ts'
+import type { Executor, Role } from './schema.ts'
 import type { Principal } from './sessions.repo.ts'
-import type { Db } from './users.repo.ts'
 
 export interface TokenRow {
   id: string
@@ -25,7 +24,7 @@ const columns = [
 ] as const
 
 export async function insertToken(
-  db: Db,
+  db: Executor,
   token: { id: string; name: string; role: Role; hash: string; prefix: string; userId: string; at: string },
 ): Promise<void> {
   await db
@@ -44,15 +43,15 @@ export async function insertToken(
     .execute()
 }
 
-export function listTokens(db: Db): Promise<TokenRow[]> {
+export function listTokens(db: Executor): Promise<TokenRow[]> {
   return db.selectFrom('api_tokens').select(columns).orderBy('created_at').orderBy('id').execute()
 }
 
-export function findToken(db: Db, id: string): Promise<TokenRow | undefined> {
+export function findToken(db: Executor, id: string): Promise<TokenRow | undefined> {
   return db.selectFrom('api_tokens').select(columns).where('id', '=', id).executeTakeFirst()
 }
 
-export async function deleteToken(db: Db, id: string): Promise<void> {
+export async function deleteToken(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('api_tokens').where('id', '=', id).execute()
 }
 
@@ -61,7 +60,7 @@ export async function deleteToken(db: Db, id: string): Promise<void> {
  * the effective role is the lower of the two.
  */
 export async function findTokenPrincipal(
-  db: Db,
+  db: Executor,
   hash: string,
 ): Promise<{ principal: Principal; lastUsedAt: string | null } | undefined> {
   const row = await db
@@ -93,7 +92,7 @@ export async function findTokenPrincipal(
   }
 }
 
-export async function touchToken(db: Db, id: string, at: string): Promise<void> {
+export async function touchToken(db: Executor, id: string, at: string): Promise<void> {
   await db.updateTable('api_tokens').set({ last_used_at: at }).where('id', '=', id).execute()
 }
 

@@ -1,10 +1,7 @@
-import type { Kysely } from 'kysely'
 import { newId } from './ids.ts'
-import type { Database, Role, User } from './schema.ts'
+import type { Executor, Role, User } from './schema.ts'
 
-export type Db = Kysely<Database>
-
-export async function countUsers(db: Db): Promise<number> {
+export async function countUsers(db: Executor): Promise<number> {
   const row = await db
     .selectFrom('users')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -12,20 +9,20 @@ export async function countUsers(db: Db): Promise<number> {
   return Number(row.n)
 }
 
-export function findUser(db: Db, id: string): Promise<User | undefined> {
+export function findUser(db: Executor, id: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
+export function findUserByEmail(db: Executor, email: string): Promise<User | undefined> {
   return db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst()
 }
 
-export function listUsers(db: Db): Promise<User[]> {
+export function listUsers(db: Executor): Promise<User[]> {
   return db.selectFrom('users').selectAll().orderBy('created_at').orderBy('id').execute()
 }
 
 export async function insertUser(
-  db: Db,
+  db: Executor,
   input: {
     email: string
     name: string
@@ -51,7 +48,7 @@ export async function insertUser(
 }
 
 export async function updateUser(
-  db: Db,
+  db: Executor,
   id: string,
   changes: Partial<Pick<User, 'name' | 'role' | 'password_hash' | 'email' | 'last_login_at'>> & {
     updated_at: string
@@ -60,11 +57,11 @@ export async function updateUser(
   await db.updateTable('users').set(changes).where('id', '=', id).execute()
 }
 
-export async function deleteUser(db: Db, id: string): Promise<void> {
+export async function deleteUser(db: Executor, id: string): Promise<void> {
   await db.deleteFrom('users').where('id', '=', id).execute()
 }
 
-export async function countAdmins(db: Db): Promise<number> {
+export async function countAdmins(db: Executor): Promise<number> {
   const row = await db
     .selectFrom('users')
     .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -49,22 +49,32 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next()
 }
 
-/** Refuses a state-changing cookie request whose Origin (or Referer) is not this server. */
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * Refuses a state-changing browser request whose Origin (or Referer) is not this server as users
+ * reach it: `SLUICE_PUBLIC_URL`, or a loopback address naming this very host and port (local use,
+ * the dev proxy). A matching Host alone is not enough — under DNS rebinding an attacker's page
+ * sends one — and another local port is another site (cookies ignore ports).
+ */
 export function assertSameOrigin(c: Context<AppEnv>): void {
   const source = c.req.header('origin') ?? refererOrigin(c.req.header('referer'))
   if (!source)
     throw new ApiError(403, 'OriginRequired', 'requests that change data must carry an Origin header')
-  const allowed = new Set<string>([new URL(c.get('deps').config.publicUrl).host])
-  const host = c.req.header('host')
-  if (host) allowed.add(host)
-  let sourceHost: string
+  let url: URL
   try {
-    sourceHost = new URL(source).host
+    url = new URL(source)
   } catch {
     throw new ApiError(403, 'OriginMismatch', `origin "${source}" is not valid`)
   }
-  if (!allowed.has(sourceHost)) {
-    throw new ApiError(403, 'OriginMismatch', `requests from "${source}" may not change data here`)
+  const publicUrl = c.get('deps').config.publicUrl
+  const sameLoopback = LOOPBACK.has(url.hostname) && url.host === c.req.header('host')
+  if (url.origin !== new URL(publicUrl).origin && !sameLoopback) {
+    throw new ApiError(
+      403,
+      'OriginMismatch',
+      `requests from "${url.origin}" may not change data here; if users reach Sluice there, set SLUICE_PUBLIC_URL to it (now ${publicUrl})`,
+    )
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { isUniqueViolation } from '../db/locks.ts'
 import { ApiError } from '../errors.ts'
 import type { AppEnv } from './context.ts'
 
@@ -27,6 +28,13 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
       ? 'the request body is not valid JSON'
       : error.message || 'the request was refused'
     return c.json({ error: { code, message } }, error.status as ContentfulStatusCode)
+  }
+  if (isUniqueViolation(error)) {
+    // A concurrent request made the same row first; retrying sees the new state.
+    return c.json(
+      { error: { code: 'Conflict', message: 'a concurrent change got there first; reload and try again' } },
+      409,
+    )
   }
   const log = c.get('log')
   log.error({ err: error, cause: error.cause }, 'unhandled error')

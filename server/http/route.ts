@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
-import { type DescribeRouteOptions, uniqueSymbol } from 'hono-openapi'
+import { type DescribeRouteOptions, resolver, uniqueSymbol } from 'hono-openapi'
+import type { z } from 'zod'
 import type { Role } from '../db/schema.ts'
 import type { Principal } from '../db/sessions.repo.ts'
 import { RANK } from '../db/tokens.repo.ts'
@@ -74,3 +75,15 @@ export function requireRole(principal: Principal | undefined, role: Role): Princ
   }
   return principal
 }
+
+/**
+ * A documented JSON answer for `route(..., { responses })`, generated from the zod schema the
+ * route's mapper is typed by, so the document and the code cannot drift apart.
+ * @example route('viewer', { summary: 'A job', responses: { 200: answer(jobDetailJson, 'The job') } })
+ */
+export function answer(schema: z.ZodType, description: string) {
+  return { description, content: { 'application/json': { schema: resolver(schema) } } }
+}
+
+/** A documented error answer (404, 409, 422, 429) with the one error shape. */
+export const failure = errorResponse

@@ -5,14 +5,15 @@ import { z } from 'zod'
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts'
 import { sha256 } from '../auth/tokens.ts'
 import { newSecret } from '../db/ids.ts'
+import { serialize } from '../db/locks.ts'
 import { deleteSession, insertSession } from '../db/sessions.repo.ts'
 import { countUsers, findUser, findUserByEmail, insertUser, updateUser } from '../db/users.repo.ts'
 import { ApiError } from '../errors.ts'
 import { assertSameOrigin, SESSION_COOKIE, SESSION_TTL_MS } from '../http/authenticate.ts'
 import type { AppEnv } from '../http/context.ts'
-import { route } from '../http/route.ts'
+import { answer, failure, route } from '../http/route.ts'
 import { body } from '../http/validate.ts'
-import { emailSchema, passwordSchema, toUserJson } from './users.schemas.ts'
+import { emailSchema, passwordSchema, toUserJson, userJson } from './users.schemas.ts'
 
 const setupBody = z.strictObject({
   email: emailSchema,
@@ -56,12 +57,23 @@ async function startSession(c: Context<AppEnv>, userId: string): Promise<void> {
 export const authRoutes = new Hono<AppEnv>()
   .get(
     '/api/auth/setup',
-    route('public', { summary: 'Whether the first admin still has to be created', tags: ['Auth'] }),
+    route('public', {
+      summary: 'Whether the first admin still has to be created',
+      tags: ['Auth'],
+      responses: { 200: answer(z.object({ required: z.boolean() }), 'Whether setup is still open') },
+    }),
     async (c) => c.json({ required: (await countUsers(c.get('deps').db)) === 0 }, 200),
   )
   .post(
     '/api/auth/setup',
-    route('public', { summary: 'Create the first admin and sign in', tags: ['Auth'] }),
+    route('public', {
+      summary: 'Create the first admin and sign in',
+      tags: ['Auth'],
+      responses: {
+        201: answer(userJson, 'The new admin, signed in'),
+        409: failure('Sluice already has users'),
+      },
+    }),
     body(setupBody),
     async (c) => {
       assertSameOriginIfBrowser(c)
@@ -70,6 +82,7 @@ export const authRoutes = new Hono<AppEnv>()
       const passwordHash = await hashPassword(input.password)
       // The count and insert share a transaction so two racing setups cannot both win.
       const user = await db.transaction().execute(async (trx) => {
+        await serialize(trx, 'setup')
         if ((await countUsers(trx)) > 0) {
           throw new ApiError(409, 'AlreadySetUp', 'Sluice already has users; sign in instead')
         }
@@ -88,7 +101,15 @@ export const authRoutes = new Hono<AppEnv>()
   )
   .post(
     '/api/auth/login',
-    route('public', { summary: 'Sign in with email and password', tags: ['Auth'] }),
+    route('public', {
+      summary: 'Sign in with email and password',
+      tags: ['Auth'],
+      responses: {
+        200: answer(userJson, 'The user, signed in'),
+        401: failure('Wrong email or password'),
+        429: failure('Too many attempts'),
+      },
+    }),
     body(loginBody),
     async (c) => {
       assertSameOriginIfBrowser(c)
@@ -96,36 +117,51 @@ export const authRoutes = new Hono<AppEnv>()
       const { email, password } = c.req.valid('json')
       const address = clientAddress(c)
       const key = email.toLowerCase()
-      await loginLimiter.assertAllowed(address, key)
+      await loginLimiter.charge(address, key)
       const user = await findUserByEmail(db, key)
       const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH)
       if (!user || !ok) {
-        await loginLimiter.recordFailure(address, key)
         c.get('log').warn({ email: key, address }, 'failed sign-in')
         throw new ApiError(401, 'InvalidCredentials', 'the email or password is wrong')
       }
-      await loginLimiter.recordSuccess(address, key)
+      await loginLimiter.succeeded(address, key)
       const at = clock.now().toISOString()
       await updateUser(db, user.id, { last_login_at: at, updated_at: user.updated_at })
       await startSession(c, user.id)
       return c.json(toUserJson(user), 200)
     },
   )
-  .post('/api/auth/logout', route('public', { summary: 'End the session', tags: ['Auth'] }), async (c) => {
-    const cookie = getCookie(c, SESSION_COOKIE)
-    if (cookie) {
-      assertSameOrigin(c)
-      await deleteSession(c.get('deps').db, sha256(cookie))
-    }
-    deleteCookie(c, SESSION_COOKIE, { path: '/' })
-    return c.body(null, 204)
-  })
-  .get('/api/auth/me', route('viewer', { summary: 'The signed-in user', tags: ['Auth'] }), async (c) => {
-    const principal = c.get('principal')!
-    const user = await findUser(c.get('deps').db, principal.userId)
-    if (!user) throw new ApiError(401, 'Unauthenticated', 'the user of this session no longer exists')
-    return c.json({ ...toUserJson(user), via: principal.via }, 200)
-  })
+  .post(
+    '/api/auth/logout',
+    route('public', {
+      summary: 'End the session',
+      tags: ['Auth'],
+      responses: { 204: { description: 'Signed out' } },
+    }),
+    async (c) => {
+      const cookie = getCookie(c, SESSION_COOKIE)
+      if (cookie) {
+        assertSameOrigin(c)
+        await deleteSession(c.get('deps').db, sha256(cookie))
+      }
+      deleteCookie(c, SESSION_COOKIE, { path: '/' })
+      return c.body(null, 204)
+    },
+  )
+  .get(
+    '/api/auth/me',
+    route('viewer', {
+      summary: 'The signed-in user',
+      tags: ['Auth'],
+      responses: { 200: answer(userJson.extend({ via: z.enum(['session', 'token']) }), 'The caller') },
+    }),
+    async (c) => {
+      const principal = c.get('principal')!
+      const user = await findUser(c.get('deps').db, principal.userId)
+      if (!user) throw new ApiError(401, 'Unauthenticated', 'the user of this session no longer exists')
+      return c.json({ ...toUserJson(user), via: principal.via }, 200)
+    },
+  )
 
 /** Login CSRF guard: a browser form post from another site must not sign the victim in. */
 function assertSameOriginIfBrowser(c: Context<AppEnv>): void {

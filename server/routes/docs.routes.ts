@@ -35,7 +35,7 @@ export const docsRoutes = new Hono<AppEnv>()
     async (c) => {
       const file = c.req.param('file')
       if (file === 'init.js') return c.body(INIT, 200, { 'content-type': 'text/javascript; charset=utf-8' })
-      const type = ASSETS[file]
+      const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined
       if (!type) throw new ApiError(404, 'NotFound', `no documentation asset "${file}"`)
       const content = await fs.readFile(path.join(SWAGGER_DIR, file))
       return c.body(content, 200, { 'content-type': type, 'cache-control': 'public, max-age=86400' })

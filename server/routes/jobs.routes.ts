@@ -1,19 +1,24 @@
 import { Hono } from 'hono'
+import { z } from 'zod'
 import { appendLog, findJob, listJobs, listLogs, listMetrics, listRuns, updateJob } from '../db/jobs.repo.ts'
 import { notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
-import { route } from '../http/route.ts'
-import { body, params, query } from '../http/validate.ts'
+import { answer, failure, route } from '../http/route.ts'
+import { body, idParam, params, query } from '../http/validate.ts'
 import {
+  jobDetailJson,
+  jobListItemJson,
   listJobsQuery,
+  logJson,
   logsQuery,
+  metricJson,
   metricsQuery,
   patchJobBody,
+  runJson,
   runsQuery,
   toJobDetail,
   toJobListItem,
 } from './jobs.schemas.ts'
-import { idParam } from './pipelines.schemas.ts'
 
 const tags = ['Jobs']
 const DAY = 86_400_000
@@ -27,7 +32,11 @@ async function jobOr404(c: { get(key: 'deps'): AppEnv['Variables']['deps'] }, id
 export const jobRoutes = new Hono<AppEnv>()
   .get(
     '/api/jobs',
-    route('viewer', { summary: 'List jobs with filters, search, sort and keyset paging', tags }),
+    route('viewer', {
+      summary: 'List jobs with filters, search, sort and keyset paging',
+      tags,
+      responses: { 200: answer(z.array(jobListItemJson), 'A page of jobs; X-Next-Cursor when more remain') },
+    }),
     query(listJobsQuery),
     async (c) => {
       const { items, nextCursor } = await listJobs(c.get('deps').db, c.req.valid('query'))
@@ -37,7 +46,11 @@ export const jobRoutes = new Hono<AppEnv>()
   )
   .get(
     '/api/jobs/:id',
-    route('viewer', { summary: 'A job with its schedule, errors and countdowns', tags }),
+    route('viewer', {
+      summary: 'A job with its schedule, errors and countdowns',
+      tags,
+      responses: { 200: answer(jobDetailJson, 'The job'), 404: failure('No such job') },
+    }),
     params(idParam),
     async (c) => {
       const job = await jobOr404(c, c.req.valid('param').id)
@@ -46,7 +59,11 @@ export const jobRoutes = new Hono<AppEnv>()
   )
   .patch(
     '/api/jobs/:id',
-    route('editor', { summary: 'Rename or describe a job', tags }),
+    route('editor', {
+      summary: 'Rename or describe a job',
+      tags,
+      responses: { 200: answer(jobDetailJson, 'The job'), 404: failure('No such job') },
+    }),
     params(idParam),
     body(patchJobBody),
     async (c) => {
@@ -81,7 +98,11 @@ export const jobRoutes = new Hono<AppEnv>()
   )
   .get(
     '/api/jobs/:id/logs',
-    route('viewer', { summary: "A job's log, oldest first after `after`", tags }),
+    route('viewer', {
+      summary: "A job's log, oldest first after `after`",
+      tags,
+      responses: { 200: answer(z.array(logJson), 'Log entries'), 404: failure('No such job') },
+    }),
     params(idParam),
     query(logsQuery),
     async (c) => {
@@ -101,7 +122,11 @@ export const jobRoutes = new Hono<AppEnv>()
   )
   .get(
     '/api/jobs/:id/runs',
-    route('viewer', { summary: "A job's run history, newest first", tags }),
+    route('viewer', {
+      summary: "A job's run history, newest first",
+      tags,
+      responses: { 200: answer(z.array(runJson), 'Runs'), 404: failure('No such job') },
+    }),
     params(idParam),
     query(runsQuery),
     async (c) => {
@@ -111,7 +136,11 @@ export const jobRoutes = new Hono<AppEnv>()
   )
   .get(
     '/api/jobs/:id/metrics',
-    route('viewer', { summary: 'Profiles added, removed and omitted per hour or day', tags }),
+    route('viewer', {
+      summary: 'Profiles added, removed and omitted per hour or day',
+      tags,
+      responses: { 200: answer(z.array(metricJson), 'Buckets'), 404: failure('No such job') },
+    }),
     params(idParam),
     query(metricsQuery),
     async (c) => {

@@ -32,7 +32,7 @@ export const patchJobBody = z
   .refine((value) => value.name !== undefined || value.description !== undefined, 'send name or description')
 
 export const logsQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).optional(),
+  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   event: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 })
@@ -49,7 +49,73 @@ export const metricsQuery = z.strictObject({
 const authorizationOf = (job: JobListRow) =>
   job.authorization_id ? { id: job.authorization_id, name: job.authorization_id } : null
 
-export function toJobListItem(job: JobListRow) {
+const jobStatus = z.enum(['running', 'sleeping', 'failed', 'paused', 'completed', 'removed'])
+const jobKind = z.enum(['import', 'export', 'enrichment', 'system'])
+
+export const jobListItemJson = z.object({
+  id: z.string(),
+  name: z.string(),
+  authorization: z.object({ id: z.string(), name: z.string() }).nullable(),
+  provider: z.string(),
+  jobType: z.string(),
+  type: jobKind,
+  status: jobStatus,
+  pipelineId: z.string().nullable(),
+  nodeId: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+
+export const jobDetailJson = jobListItemJson.extend({
+  description: z.string(),
+  sleepReason: z.enum(['schedule', 'retry', 'rate_limit']).nullable(),
+  createdBy: z.string(),
+  updatedBy: z.string(),
+  statusChangedAt: z.string(),
+  config: z.unknown(),
+  cadence: z.unknown(),
+  mapping: z.unknown(),
+  nextRunAt: z.string().nullable(),
+  lastRunAt: z.string().nullable(),
+  lastSuccessAt: z.string().nullable(),
+  firstErrorAt: z.string().nullable(),
+  consecutiveErrors: z.number().int(),
+  lastError: z.string().nullable(),
+  failsAt: z.string().nullable().meta({ description: 'When a job that keeps failing will be marked failed' }),
+  purgesAt: z
+    .string()
+    .nullable()
+    .meta({ description: 'When a failed, paused, completed or removed job is purged' }),
+})
+
+export const logJson = z.object({
+  id: z.string(),
+  at: z.string(),
+  event: z.string(),
+  message: z.string(),
+  actor: z.string().nullable(),
+  details: z.unknown(),
+})
+export const runJson = z.object({
+  id: z.string(),
+  dueAt: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().nullable(),
+  outcome: z.string().nullable(),
+  added: z.number().int(),
+  removed: z.number().int(),
+  omitted: z.number().int(),
+  error: z.string().nullable(),
+  worker: z.string(),
+})
+export const metricJson = z.object({
+  t: z.string(),
+  added: z.number(),
+  removed: z.number(),
+  omitted: z.number(),
+})
+
+export function toJobListItem(job: JobListRow): z.infer<typeof jobListItemJson> {
   return {
     id: job.id,
     name: job.name,
@@ -68,7 +134,7 @@ export function toJobListItem(job: JobListRow) {
 const plus = (iso: string | null, ms: number) => (iso ? new Date(Date.parse(iso) + ms).toISOString() : null)
 const TERMINAL = new Set(['failed', 'paused', 'completed', 'removed'])
 
-export function toJobDetail(job: Job, config: Config) {
+export function toJobDetail(job: Job, config: Config): z.infer<typeof jobDetailJson> {
   return {
     ...toJobListItem(job),
     description: job.description,

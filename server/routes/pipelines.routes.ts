@@ -1,8 +1,10 @@
 import { Hono } from 'hono'
+import { z } from 'zod'
 import { deployPipeline, invalidPipeline, markRemoved, planPipeline } from '../compiler/deploy.ts'
 import { canonical } from '../compiler/plan.ts'
 import { validatePipeline } from '../compiler/validate.ts'
 import { jobsOfPipeline, lastEvents } from '../db/jobs.repo.ts'
+import { serialize } from '../db/locks.ts'
 import {
   findPipeline,
   findVersion,
@@ -14,16 +16,21 @@ import {
 } from '../db/pipelines.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
-import { route } from '../http/route.ts'
-import { body, params, query } from '../http/validate.ts'
+import { answer, failure, route } from '../http/route.ts'
+import { body, idParam, params, query } from '../http/validate.ts'
 import {
   createPipelineBody,
   deployBody,
-  idParam,
+  deployJson,
   listPipelinesQuery,
+  pipelineJson,
+  planJson,
   rollbackBody,
+  statusJson,
   toPipelineJson,
   updatePipelineBody,
+  validateJson,
+  versionJson,
 } from './pipelines.schemas.ts'
 
 const tags = ['Pipelines']
@@ -43,7 +50,13 @@ const actorOf = (c: { get(key: 'principal'): { userId: string; name: string } | 
 export const pipelineRoutes = new Hono<AppEnv>()
   .get(
     '/api/pipelines',
-    route('viewer', { summary: 'List pipelines', tags }),
+    route('viewer', {
+      summary: 'List pipelines',
+      tags,
+      responses: {
+        200: answer(z.array(pipelineJson), 'A page of pipelines; X-Next-Cursor when more remain'),
+      },
+    }),
     query(listPipelinesQuery),
     async (c) => {
       const { items, nextCursor } = await listPipelines(c.get('deps').db, c.req.valid('query'))
@@ -53,7 +66,11 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .post(
     '/api/pipelines',
-    route('editor', { summary: 'Create a pipeline', tags }),
+    route('editor', {
+      summary: 'Create a pipeline',
+      tags,
+      responses: { 201: answer(pipelineJson, 'The pipeline'), 422: failure('The document is malformed') },
+    }),
     body(createPipelineBody),
     async (c) => {
       const { db, clock } = c.get('deps')
@@ -71,7 +88,11 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .get(
     '/api/pipelines/:id',
-    route('viewer', { summary: 'A pipeline and its draft document', tags }),
+    route('viewer', {
+      summary: 'A pipeline and its draft document',
+      tags,
+      responses: { 200: answer(pipelineJson, 'The pipeline'), 404: failure('No such pipeline') },
+    }),
     params(idParam),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -82,7 +103,16 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .put(
     '/api/pipelines/:id',
-    route('editor', { summary: 'Save the draft (optimistic version check)', tags }),
+    route('editor', {
+      summary: 'Save the draft (optimistic version check)',
+      tags,
+      responses: {
+        200: answer(pipelineJson, 'The saved pipeline'),
+        404: failure('No such pipeline'),
+        409: failure('VersionConflict: changed since that version'),
+        422: failure('The document is malformed'),
+      },
+    }),
     params(idParam),
     body(updatePipelineBody),
     async (c) => {
@@ -100,12 +130,13 @@ export const pipelineRoutes = new Hono<AppEnv>()
         at: clock.now().toISOString(),
       })
       if (!saved) {
+        const now = (await findPipeline(db, id)) ?? current
         throw new ApiError(
           409,
           'VersionConflict',
-          `the pipeline changed since version ${input.version} (now ${current.version}); reload and apply your change again`,
+          `the pipeline changed since version ${input.version} (now ${now.version}); reload and apply your change again`,
           {
-            details: { currentVersion: current.version },
+            details: { currentVersion: now.version },
           },
         )
       }
@@ -114,7 +145,11 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .delete(
     '/api/pipelines/:id',
-    route('editor', { summary: 'Delete a pipeline; its jobs become removed', tags }),
+    route('editor', {
+      summary: 'Delete a pipeline; its jobs become removed',
+      tags,
+      responses: { 204: { description: 'Deleted' }, 404: failure('No such pipeline') },
+    }),
     params(idParam),
     async (c) => {
       const { db, clock } = c.get('deps')
@@ -122,6 +157,8 @@ export const pipelineRoutes = new Hono<AppEnv>()
       const actor = actorOf(c)
       const at = clock.now().toISOString()
       await db.transaction().execute(async (trx) => {
+        // Serialized with deploys of this pipeline: a racing deploy must not revive its jobs.
+        await serialize(trx, `pipeline:${id}`)
         if (!(await findPipeline(trx, id))) throw notFound('pipeline', id)
         for (const job of await jobsOfPipeline(trx, id)) {
           if (job.status !== 'removed')
@@ -134,7 +171,11 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .post(
     '/api/pipelines/:id/validate',
-    route('viewer', { summary: 'Every problem of the draft at once', tags }),
+    route('viewer', {
+      summary: 'Every problem of the draft at once',
+      tags,
+      responses: { 200: answer(validateJson, 'The problems'), 404: failure('No such pipeline') },
+    }),
     params(idParam),
     async (c) => {
       const { id } = c.req.valid('param')
@@ -146,7 +187,15 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .post(
     '/api/pipelines/:id/plan',
-    route('viewer', { summary: 'What a deploy of the draft would change', tags }),
+    route('viewer', {
+      summary: 'What a deploy of the draft would change',
+      tags,
+      responses: {
+        200: answer(planJson, 'The plan'),
+        404: failure('No such pipeline'),
+        422: failure('InvalidPipeline, with details.errors'),
+      },
+    }),
     params(idParam),
     async (c) => {
       const { plan } = await planPipeline(c.get('deps').db, c.req.valid('param').id)
@@ -155,7 +204,15 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .post(
     '/api/pipelines/:id/deploy',
-    route('editor', { summary: 'Deploy the draft: create, update and remove its jobs', tags }),
+    route('editor', {
+      summary: 'Deploy the draft: create, update and remove its jobs',
+      tags,
+      responses: {
+        200: answer(deployJson, 'What the deploy did'),
+        404: failure('No such pipeline'),
+        422: failure('InvalidPipeline, with details.errors'),
+      },
+    }),
     params(idParam),
     body(deployBody),
     async (c) => {
@@ -169,7 +226,11 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .get(
     '/api/pipelines/:id/versions',
-    route('viewer', { summary: 'Deployed versions, newest first', tags }),
+    route('viewer', {
+      summary: 'Deployed versions, newest first',
+      tags,
+      responses: { 200: answer(z.array(versionJson), 'Versions'), 404: failure('No such pipeline') },
+    }),
     params(idParam),
     async (c) => {
       const { db } = c.get('deps')
@@ -184,7 +245,15 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .post(
     '/api/pipelines/:id/rollback',
-    route('editor', { summary: 'Restore a deployed version as the draft', tags }),
+    route('editor', {
+      summary: 'Restore a deployed version as the draft',
+      tags,
+      responses: {
+        200: answer(pipelineJson, 'The pipeline with the restored draft'),
+        404: failure('No such pipeline or version'),
+        409: failure('Changed meanwhile'),
+      },
+    }),
     params(idParam),
     body(rollbackBody),
     async (c) => {
@@ -210,7 +279,11 @@ export const pipelineRoutes = new Hono<AppEnv>()
   )
   .get(
     '/api/pipelines/:id/status',
-    route('viewer', { summary: "Each node's job status, for the canvas", tags }),
+    route('viewer', {
+      summary: "Each node's job status, for the canvas",
+      tags,
+      responses: { 200: answer(statusJson, 'Status per node'), 404: failure('No such pipeline') },
+    }),
     params(idParam),
     async (c) => {
       const { db } = c.get('deps')

@@ -5,7 +5,7 @@ import { ConnectorError, type SourceRecord } from '../../nodes/define.ts'
 import { catalogueJson, findJobType, findProvider } from '../../nodes/index.ts'
 import { ApiError } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
-import { route } from '../http/route.ts'
+import { answer, failure, route } from '../http/route.ts'
 import { body } from '../http/validate.ts'
 
 const PREVIEW_LIMIT = 20
@@ -42,12 +42,50 @@ function inferSchema(records: SourceRecord[]) {
 export const providerRoutes = new Hono<AppEnv>()
   .get(
     '/api/providers',
-    route('viewer', { summary: 'The node catalogue with JSON Schemas of every config', tags: ['Catalogue'] }),
+    route('viewer', {
+      summary: 'The node catalogue with JSON Schemas of every config',
+      tags: ['Catalogue'],
+      responses: {
+        200: answer(
+          z.array(
+            z.looseObject({
+              id: z.string(),
+              title: z.string(),
+              category: z.string(),
+              icon: z.string(),
+              description: z.string(),
+              authMethods: z.array(z.unknown()),
+              jobTypes: z.array(z.unknown()),
+            }),
+          ),
+          'Providers (GET /api/providers in API.md)',
+        ),
+      },
+    }),
     (c) => c.json(catalogueJson(), 200),
   )
   .post(
     '/api/preview',
-    route('editor', { summary: "A source's first records, with no side effects", tags: ['Catalogue'] }),
+    route('editor', {
+      summary: "A source's first records, with no side effects",
+      tags: ['Catalogue'],
+      responses: {
+        200: answer(
+          z.object({
+            records: z.array(
+              z.object({
+                key: z.string(),
+                eventTime: z.string().optional(),
+                data: z.record(z.string(), z.unknown()),
+              }),
+            ),
+            schema: z.unknown(),
+          }),
+          'Up to 20 records and their inferred JSON Schema',
+        ),
+        422: failure('PreviewFailed: the connector could not read'),
+      },
+    }),
     body(previewBody),
     async (c) => {
       const input = c.req.valid('json')

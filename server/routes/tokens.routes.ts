@@ -5,24 +5,50 @@ import { newId, newSecret } from '../db/ids.ts'
 import { deleteToken, findToken, insertToken, listTokens, RANK } from '../db/tokens.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
-import { route } from '../http/route.ts'
-import { body, params } from '../http/validate.ts'
+import { answer, failure, route } from '../http/route.ts'
+import { body, idParam, params } from '../http/validate.ts'
 import { roleSchema } from './users.schemas.ts'
 
 const createBody = z.strictObject({ name: z.string().trim().min(1).max(200), role: roleSchema.optional() })
 const tags = ['Tokens']
 
+const tokenJson = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  prefix: z.string().meta({ description: 'The first characters, to tell tokens apart' }),
+  userId: z.string(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().nullable(),
+})
+
 export const tokenRoutes = new Hono<AppEnv>()
   .get(
     '/api/tokens',
-    route('admin', { summary: 'List API tokens (never their values)', tags }),
+    route('admin', {
+      summary: 'List API tokens (never their values)',
+      tags,
+      responses: { 200: answer(z.array(tokenJson), 'Tokens') },
+    }),
     async (c) => {
       return c.json(await listTokens(c.get('deps').db), 200)
     },
   )
   .post(
     '/api/tokens',
-    route('admin', { summary: 'Create an API token; its value is shown once', tags }),
+    route('admin', {
+      summary: 'Create an API token; its value is shown once',
+      tags,
+      responses: {
+        201: answer(
+          tokenJson
+            .pick({ id: true, name: true, role: true, prefix: true, createdAt: true })
+            .extend({ token: z.string() }),
+          'The token, with its value this once',
+        ),
+      },
+    }),
     body(createBody),
     async (c) => {
       const { db, clock } = c.get('deps')
@@ -53,8 +79,12 @@ export const tokenRoutes = new Hono<AppEnv>()
   )
   .delete(
     '/api/tokens/:id',
-    route('admin', { summary: 'Revoke an API token', tags }),
-    params(z.strictObject({ id: z.string().min(1).max(100) })),
+    route('admin', {
+      summary: 'Revoke an API token',
+      tags,
+      responses: { 204: { description: 'Revoked' }, 404: failure('No such token') },
+    }),
+    params(idParam),
     async (c) => {
       const { db } = c.get('deps')
       const { id } = c.req.valid('param')

@@ -1,6 +1,8 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { hashPassword } from '../auth/passwords.ts'
+import { isUniqueViolation, serialize } from '../db/locks.ts'
+import type { Executor, User } from '../db/schema.ts'
 import { deleteUserSessions } from '../db/sessions.repo.ts'
 import {
   countAdmins,
@@ -13,11 +15,10 @@ import {
 } from '../db/users.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
-import { route } from '../http/route.ts'
-import { body, params } from '../http/validate.ts'
-import { emailSchema, passwordSchema, roleSchema, toUserJson } from './users.schemas.ts'
+import { answer, failure, route } from '../http/route.ts'
+import { body, idParam, params } from '../http/validate.ts'
+import { emailSchema, passwordSchema, roleSchema, toUserJson, userJson } from './users.schemas.ts'
 
-const idParam = z.strictObject({ id: z.string().min(1).max(100) })
 const createBody = z.strictObject({
   email: emailSchema,
   name: z.string().trim().min(1).max(200),
@@ -31,62 +32,104 @@ const patchBody = z
 
 const tags = ['Users']
 
+/** Run inside a transaction serialized on 'admins', so two demotions cannot both pass. */
+async function assertNotLastAdmin(trx: Executor, user: User): Promise<void> {
+  if (user.role === 'admin' && (await countAdmins(trx)) <= 1) {
+    throw new ApiError(409, 'LastAdmin', 'this is the only admin; make another user admin first')
+  }
+}
+
 export const userRoutes = new Hono<AppEnv>()
-  .get('/api/users', route('admin', { summary: 'List users', tags }), async (c) => {
-    return c.json((await listUsers(c.get('deps').db)).map(toUserJson), 200)
-  })
-  .post('/api/users', route('admin', { summary: 'Create a user', tags }), body(createBody), async (c) => {
-    const { db, clock } = c.get('deps')
-    const input = c.req.valid('json')
-    if (await findUserByEmail(db, input.email)) {
-      throw new ApiError(409, 'EmailTaken', `a user with email ${input.email} already exists`)
-    }
-    const user = await insertUser(db, {
-      ...input,
-      passwordHash: await hashPassword(input.password),
-      createdBy: c.get('principal')!.userId,
-      at: clock.now().toISOString(),
-    })
-    return c.json(toUserJson(user), 201)
-  })
+  .get(
+    '/api/users',
+    route('admin', { summary: 'List users', tags, responses: { 200: answer(z.array(userJson), 'Users') } }),
+    async (c) => {
+      return c.json((await listUsers(c.get('deps').db)).map(toUserJson), 200)
+    },
+  )
+  .post(
+    '/api/users',
+    route('admin', {
+      summary: 'Create a user',
+      tags,
+      responses: { 201: answer(userJson, 'The user'), 409: failure('EmailTaken') },
+    }),
+    body(createBody),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const input = c.req.valid('json')
+      const taken = () => new ApiError(409, 'EmailTaken', `a user with email ${input.email} already exists`)
+      if (await findUserByEmail(db, input.email)) throw taken()
+      const passwordHash = await hashPassword(input.password)
+      try {
+        const user = await insertUser(db, {
+          ...input,
+          passwordHash,
+          createdBy: c.get('principal')!.userId,
+          at: clock.now().toISOString(),
+        })
+        return c.json(toUserJson(user), 201)
+      } catch (error) {
+        // Two admins adding the same email at once: the unique index decides, the loser hears why.
+        if (isUniqueViolation(error)) throw taken()
+        throw error
+      }
+    },
+  )
   .patch(
     '/api/users/:id',
-    route('admin', { summary: 'Rename, change role or reset password', tags }),
+    route('admin', {
+      summary: 'Rename, change role or reset password',
+      tags,
+      responses: {
+        200: answer(userJson, 'The user'),
+        404: failure('No such user'),
+        409: failure('LastAdmin'),
+      },
+    }),
     params(idParam),
     body(patchBody),
     async (c) => {
       const { db, clock } = c.get('deps')
       const { id } = c.req.valid('param')
       const input = c.req.valid('json')
-      const user = await findUser(db, id)
-      if (!user) throw notFound('user', id)
-      if (input.role && input.role !== 'admin' && user.role === 'admin' && (await countAdmins(db)) <= 1) {
-        throw new ApiError(409, 'LastAdmin', 'this is the only admin; make another user admin first')
-      }
-      await updateUser(db, id, {
-        ...(input.name ? { name: input.name } : {}),
-        ...(input.role ? { role: input.role } : {}),
-        ...(input.password ? { password_hash: await hashPassword(input.password) } : {}),
-        updated_at: clock.now().toISOString(),
+      const passwordHash = input.password ? await hashPassword(input.password) : undefined
+      const user = await db.transaction().execute(async (trx) => {
+        await serialize(trx, 'admins')
+        const user = await findUser(trx, id)
+        if (!user) throw notFound('user', id)
+        if (input.role && input.role !== 'admin') await assertNotLastAdmin(trx, user)
+        await updateUser(trx, id, {
+          ...(input.name ? { name: input.name } : {}),
+          ...(input.role ? { role: input.role } : {}),
+          ...(passwordHash ? { password_hash: passwordHash } : {}),
+          updated_at: clock.now().toISOString(),
+        })
+        // A reset password or a lowered role must not leave old sessions with old rights.
+        if (passwordHash || (input.role && input.role !== user.role)) await deleteUserSessions(trx, id)
+        return (await findUser(trx, id))!
       })
-      // A reset password or a lowered role must not leave old sessions with old rights.
-      if (input.password || (input.role && input.role !== user.role)) await deleteUserSessions(db, id)
-      return c.json(toUserJson((await findUser(db, id))!), 200)
+      return c.json(toUserJson(user), 200)
     },
   )
   .delete(
     '/api/users/:id',
-    route('admin', { summary: 'Delete a user', tags }),
+    route('admin', {
+      summary: 'Delete a user',
+      tags,
+      responses: { 204: { description: 'Deleted' }, 404: failure('No such user'), 409: failure('LastAdmin') },
+    }),
     params(idParam),
     async (c) => {
       const { db } = c.get('deps')
       const { id } = c.req.valid('param')
-      const user = await findUser(db, id)
-      if (!user) throw notFound('user', id)
-      if (user.role === 'admin' && (await countAdmins(db)) <= 1) {
-        throw new ApiError(409, 'LastAdmin', 'this is the only admin; make another user admin first')
-      }
-      await deleteUser(db, id)
+      await db.transaction().execute(async (trx) => {
+        await serialize(trx, 'admins')
+        const user = await findUser(trx, id)
+        if (!user) throw notFound('user', id)
+        await assertNotLastAdmin(trx, user)
+        await deleteUser(trx, id)
+      })
       return c.body(null, 204)
     },
   )

@@ -10,7 +10,18 @@ export const emailSchema = z
   .pipe(z.email({ error: 'must be an email address' }))
 export const passwordSchema = z.string().min(8, 'must be at least 8 characters').max(1024)
 
-export function toUserJson(user: User) {
+export const userJson = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  role: roleSchema,
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  lastLoginAt: z.string().nullable(),
+})
+
+export function toUserJson(user: User): z.infer<typeof userJson> {
   return {
     id: user.id,
     email: user.email,

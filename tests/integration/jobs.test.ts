@@ -87,6 +87,27 @@ describeEachDialect('jobs', (dialect) => {
     expect(seen).not.toContain('AAA first')
   })
 
+  it('pages through ties in descending order without skipping or repeating', async () => {
+    const { send } = t()
+    const all = (await send('GET', '/api/jobs?limit=1000', { cookie: admin })).json as {
+      id: string
+      provider: string
+    }[]
+    const expected = [...all]
+      .sort((a, b) => (a.provider === b.provider ? (a.id < b.id ? 1 : -1) : a.provider < b.provider ? 1 : -1))
+      .map((job) => job.id)
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const page = await send('GET', `/api/jobs?sort=-provider&limit=7${cursor ? `&cursor=${cursor}` : ''}`, {
+        cookie: admin,
+      })
+      seen.push(...page.json.map((job: { id: string }) => job.id))
+      cursor = page.headers.get('x-next-cursor')
+    } while (cursor)
+    expect(seen).toEqual(expected)
+  })
+
   it('shows a job in detail and renames it with a Renamed log entry', async () => {
     const { send } = t()
     const [job] = (await send('GET', '/api/jobs?q=warehouse', { cookie: admin })).json

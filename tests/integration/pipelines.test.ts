@@ -249,6 +249,39 @@ describeEachDialect('pipelines', (dialect) => {
     expect((await send('GET', `/api/jobs/${dstJob}`, { cookie: admin })).json.status).toBe('sleeping')
   })
 
+  it('re-plans a job whose cadence moves between realtime and a schedule', async () => {
+    const { send, clock } = t()
+    const realtime = {
+      version: 1,
+      nodes: [{ ...sampleSource('rt'), data: { config: {}, cadence: 'realtime' } }],
+      edges: [],
+    }
+    const { id } = await create(realtime)
+    const deployed = await send('POST', `/api/pipelines/${id}/deploy`, { cookie: admin, body: {} })
+    const jobId = deployed.json.jobs[0].jobId
+    expect((await send('GET', `/api/jobs/${jobId}`, { cookie: admin })).json).toMatchObject({
+      status: 'running',
+      nextRunAt: null,
+    })
+    await save(id, 1, {
+      ...realtime,
+      nodes: [{ ...realtime.nodes[0]!, data: { config: {}, cadence: { every: '5m' } } }],
+    })
+    await send('POST', `/api/pipelines/${id}/deploy`, { cookie: admin, body: {} })
+    const scheduled = (await send('GET', `/api/jobs/${jobId}`, { cookie: admin })).json
+    expect(scheduled).toMatchObject({
+      status: 'sleeping',
+      sleepReason: 'schedule',
+      nextRunAt: clock.now().toISOString(),
+    })
+    await save(id, 2, realtime)
+    await send('POST', `/api/pipelines/${id}/deploy`, { cookie: admin, body: {} })
+    expect((await send('GET', `/api/jobs/${jobId}`, { cookie: admin })).json).toMatchObject({
+      status: 'running',
+      nextRunAt: null,
+    })
+  })
+
   it('rolls back: an earlier deployed version becomes the draft', async () => {
     const { send } = t()
     const { id } = await create()

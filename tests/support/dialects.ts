@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import { describe, inject } from 'vitest'
-import { type Db, type Dialect, migrateToLatest, openDatabase } from '../../server/db/database.ts'
+import { type Dialect, migrateToLatest, type OpenDb, openDatabase } from '../../server/db/database.ts'
 
 export const DIALECTS: readonly Dialect[] = ['sqlite', 'postgres']
 
@@ -13,7 +13,7 @@ let counter = 0
 export async function openTestDatabase(
   dialect: Dialect,
   options: { migrate?: boolean } = {},
-): Promise<Db & { url: string; dataDir: string }> {
+): Promise<OpenDb & { url: string; dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'))
   let url = path.join(dataDir, 'sluice.db')
   let dropDatabase = async () => {}
