@@ -1,5 +1,6 @@
 import type { z } from 'zod'
-import { findJobType, findProvider } from '../../nodes/index.ts'
+import type { Provider } from '../../nodes/define.ts'
+import { providers } from '../../nodes/index.ts'
 import {
   edgeProblems,
   isJobKind,
@@ -17,6 +18,8 @@ const DIRECTION_OF: Record<JobKind, string> = {
 
 /** Optional lookups that need the database; later layers (Vault, audiences) supply them. */
 export interface ValidateLookups {
+  /** The providers to check against; the shipped catalogue unless a test brings its own. */
+  catalogue?: readonly Provider[]
   authorizationProvider?: (id: string) => string | null | undefined
   audienceExists?: (id: string) => boolean
 }
@@ -55,6 +58,10 @@ export function validatePipeline(
   if (!parsed.success) return { doc: null, problems: shapeProblems(input, parsed.error) }
   const doc = parsed.data
   const problems: Problem[] = []
+  const catalogue = lookups.catalogue ?? providers
+  const findProvider = (id: string) => catalogue.find((provider) => provider.id === id)
+  const findJobType = (providerId: string, jobTypeId: string) =>
+    findProvider(providerId)?.jobTypes.find((jobType) => jobType.id === jobTypeId)
   const byId = new Map(doc.nodes.map((node) => [node.id, node]))
   const incoming = new Map<string, string[]>()
   for (const edge of doc.edges) {

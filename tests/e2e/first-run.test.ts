@@ -115,6 +115,62 @@ describe.skipIf(!chromiumAvailable())('first run in Chromium', () => {
     expect(jobs).toHaveLength(2)
   })
 
+  it('lists the deployed jobs on the Sources and Destinations pages, searchable', async () => {
+    const nav = page.getByRole('navigation', { name: 'Main' })
+    await nav.getByRole('link', { name: 'Sources' }).click()
+    await expect
+      .poll(() => page.getByRole('cell', { name: 'Sample customers' }).isVisible(), { timeout: 10_000 })
+      .toBe(true)
+    await page.getByLabel('Search sources').fill('nothing like this')
+    await expect.poll(() => page.getByText(/No sources match/i).isVisible(), { timeout: 10_000 }).toBe(true)
+    await nav.getByRole('link', { name: 'Destinations' }).click()
+    await expect
+      .poll(() => page.getByRole('cell', { name: 'CSV file export' }).isVisible(), { timeout: 10_000 })
+      .toBe(true)
+    await screenshot(page, '06-destinations')
+  })
+
+  it('creates, finds, renames and deletes a pipeline from the list', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pipelines' }).click()
+    await page.getByRole('button', { name: 'New pipeline' }).click()
+    const create = page.getByRole('dialog')
+    await create.getByLabel('Name').fill('Holiday campaign')
+    await create.getByRole('button', { name: 'Create pipeline' }).click()
+    await page.waitForURL(/\/pipelines\/[^/]+$/, { timeout: 10_000 })
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pipelines' }).click()
+    await page.getByLabel('Search pipelines').fill('holiday')
+    const rows = page.getByRole('row')
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2) // header + one match
+    await page.getByRole('button', { name: 'Rename' }).click()
+    const rename = page.getByRole('dialog')
+    await rename.getByLabel('Name').fill('Holiday 2026')
+    await rename.getByRole('button', { name: 'Rename' }).click()
+    await expect
+      .poll(() => page.getByRole('cell', { name: /Holiday 2026/ }).isVisible(), { timeout: 10_000 })
+      .toBe(true)
+    await screenshot(page, '07-renamed')
+    await page.getByRole('button', { name: 'Delete' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete pipeline' }).click()
+    await expect.poll(() => page.getByText(/No pipelines match/i).isVisible(), { timeout: 10_000 }).toBe(true)
+    const left = await page.evaluate(
+      async () => (await (await fetch('/api/pipelines')).json()) as { name: string }[],
+    )
+    expect(left.map((pipeline) => pipeline.name)).toEqual(['Example: sample customers to CSV'])
+  })
+
+  it('serves the interactive API docs offline', async () => {
+    const docs = await browser.newPage()
+    const docProblems = watchConsole(docs)
+    await docs.goto(`${sluice.base}/api/docs`)
+    await expect.poll(() => docs.getByText('Sluice API').first().isVisible(), { timeout: 20_000 }).toBe(true)
+    await expect
+      .poll(() => docs.getByText('/api/pipelines/{id}/deploy').first().isVisible(), { timeout: 10_000 })
+      .toBe(true)
+    await screenshot(docs, '08-api-docs')
+    expect(docProblems.filter((line) => line.startsWith('pageerror'))).toEqual([])
+    await docs.close()
+  })
+
   it('logged no console errors or warnings', () => {
     expect(problems).toEqual([])
   })

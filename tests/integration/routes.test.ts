@@ -27,6 +27,7 @@ const concrete = (path: string) => path.replace(/:(\w+)/g, 'x-$1')
 
 describeEachDialect('route table', (dialect) => {
   const t = useTestApp(dialect)
+  let adminCookie = ''
 
   it('gives every route an access rule and lists every API route in OpenAPI', async () => {
     const rules = routeTable(t().app)
@@ -57,6 +58,7 @@ describeEachDialect('route table', (dialect) => {
 
   it('answers 403 to a viewer on every editor route and to an editor on every admin route', async () => {
     const admin = await t().setupAdmin()
+    adminCookie = admin
     const viewer = await t().addUser(admin, 'viewer')
     const editor = await t().addUser(admin, 'editor')
     const rules = routeTable(t().app)
@@ -75,5 +77,29 @@ describeEachDialect('route table', (dialect) => {
     await check(viewer.cookie, 'editor')
     await check(viewer.cookie, 'admin')
     await check(editor.cookie, 'admin')
+  })
+
+  it('answers 404 NotFound on every route about one resource when it does not exist', async () => {
+    const cookie = adminCookie
+    // Smallest valid bodies, so validation passes and the lookup is what answers.
+    const bodies: Record<string, unknown> = {
+      'PUT /api/pipelines/:id': { version: 1, name: 'x' },
+      'POST /api/pipelines/:id/deploy': {},
+      'POST /api/pipelines/:id/rollback': { version: 1 },
+      'PATCH /api/users/:id': { name: 'x' },
+      'PATCH /api/jobs/:id': { name: 'x' },
+    }
+    const withId = routeTable(t().app).filter((rule) => rule.path.includes(':id'))
+    expect(withId.length).toBeGreaterThan(15)
+    for (const rule of withId) {
+      const key = `${rule.method} ${rule.path}`
+      const body = bodies[key]
+      const response = await t().send(rule.method, rule.path.replace(':id', 'no-such-id'), {
+        cookie,
+        ...(body !== undefined ? { body } : {}),
+      })
+      expect(response.status, key).toBe(404)
+      expect(response.json.error.code, key).toBe('NotFound')
+    }
   })
 })

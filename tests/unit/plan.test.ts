@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { defineProvider } from '../../nodes/define.ts'
+import { providers } from '../../nodes/index.ts'
 import { jobSpecs, planDeploy } from '../../server/compiler/plan.ts'
 import { validatePipeline } from '../../server/compiler/validate.ts'
 import type { Job } from '../../server/db/schema.ts'
@@ -148,5 +151,95 @@ describe('compiling and planning', () => {
     doc.edges.push(edge('src', 'wrong'))
     const codes = validatePipeline(doc).problems.map((p) => `${p.code}:${p.nodeId}`)
     expect(codes).toEqual(expect.arrayContaining(['KindMismatch:wrong', 'UnknownJobType:nojt']))
+  })
+})
+
+describe('authorization wiring', () => {
+  // A provider whose job needs credentials, declared with the real contract (the shipped ones need none yet).
+  const crm = defineProvider({
+    id: 'crm',
+    title: 'CRM',
+    category: 'source',
+    icon: '<svg/>',
+    description: 'A CRM that needs an API key',
+    auth: [
+      { id: 'apikey', title: 'API key', schema: z.strictObject({ key: z.string().meta({ secret: true }) }) },
+    ],
+    jobTypes: [
+      {
+        id: 'contacts',
+        title: 'Contacts',
+        direction: 'import',
+        description: 'Contacts',
+        config: z.strictObject({ list: z.string().default('all') }),
+        requiresAuthorization: true,
+        defaultCadence: { every: '1h' },
+        resetsCheckpoint: ['list'],
+      },
+    ],
+  })
+  const catalogue = [...providers, crm]
+  const crmSource = {
+    id: 'c',
+    kind: 'source',
+    provider: 'crm',
+    jobType: 'contacts',
+    name: 'Contacts',
+    position: { x: 0, y: 0 },
+    data: { config: {} },
+  }
+  const crmAuth = (id: string, authorizationId: string | null = 'auth-1') => ({
+    id,
+    kind: 'authorization',
+    provider: 'crm',
+    name: `Key ${id}`,
+    position: { x: 0, y: 0 },
+    data: { authorizationId },
+  })
+
+  it('names the job whose required authorization is not wired', () => {
+    const { problems } = validatePipeline({ version: 1, nodes: [crmSource], edges: [] }, { catalogue })
+    expect(problems).toEqual([
+      {
+        nodeId: 'c',
+        code: 'AuthorizationRequired',
+        message: expect.stringMatching(/"Contacts" needs a CRM authorization/),
+      },
+    ])
+  })
+
+  it('accepts one wired authorization and compiles it into the job', () => {
+    const doc = {
+      version: 1,
+      nodes: [crmSource, crmAuth('a')],
+      edges: [{ id: 'a-c', source: 'a', target: 'c' }],
+    }
+    const { doc: valid, problems } = validatePipeline(doc, { catalogue })
+    expect(problems).toEqual([])
+    expect(valid).not.toBeNull()
+  })
+
+  it('refuses a second authorization on one job', () => {
+    const doc = {
+      version: 1,
+      nodes: [crmSource, crmAuth('a'), crmAuth('b')],
+      edges: [
+        { id: 'a-c', source: 'a', target: 'c' },
+        { id: 'b-c', source: 'b', target: 'c' },
+      ],
+    }
+    expect(validatePipeline(doc, { catalogue }).problems).toEqual([
+      expect.objectContaining({ edgeId: 'b-c', code: 'TooManyAuthorizations' }),
+    ])
+  })
+
+  it('checks the Vault reference when a lookup is given', () => {
+    const doc = {
+      version: 1,
+      nodes: [crmSource, crmAuth('a', 'gone')],
+      edges: [{ id: 'a-c', source: 'a', target: 'c' }],
+    }
+    const problems = validatePipeline(doc, { catalogue, authorizationProvider: () => undefined }).problems
+    expect(problems).toEqual([expect.objectContaining({ nodeId: 'a', code: 'UnknownAuthorization' })])
   })
 })
