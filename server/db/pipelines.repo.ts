@@ -116,3 +116,28 @@ export async function insertVersion(
     .where('id', '=', row.pipelineId)
     .execute()
 }
+
+/**
+ * Carries a job's new name or description into its node in the pipeline draft, so the canvas
+ * shows it and the next deploy does not rename the job back. A draft without the node is left alone.
+ */
+export async function renameNode(
+  db: Executor,
+  pipelineId: string,
+  nodeId: string,
+  changes: { name?: string | undefined; description?: string | undefined },
+  by: { actor: string; at: string },
+): Promise<void> {
+  const pipeline = await findPipeline(db, pipelineId)
+  if (!pipeline) return
+  const document = JSON.parse(pipeline.document) as {
+    nodes?: { id?: unknown; name?: unknown; description?: unknown }[]
+  }
+  const node = document.nodes?.find((candidate) => candidate.id === nodeId)
+  if (!node) return
+  const name = changes.name ?? node.name
+  const description = changes.description ?? node.description
+  if (name === node.name && description === node.description) return
+  Object.assign(node, { name }, description === undefined ? {} : { description })
+  await updatePipelineDraft(db, pipelineId, pipeline.version, { document: JSON.stringify(document), ...by })
+}

@@ -6,7 +6,7 @@ import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts'
 import { sha256 } from '../auth/tokens.ts'
 import { newSecret } from '../db/ids.ts'
 import { serialize } from '../db/locks.ts'
-import { deleteSession, insertSession } from '../db/sessions.repo.ts'
+import { deleteExpiredSessions, deleteSession, insertSession } from '../db/sessions.repo.ts'
 import { countUsers, findUser, findUserByEmail, insertUser, updateUser } from '../db/users.repo.ts'
 import { ApiError } from '../errors.ts'
 import { assertSameOrigin, SESSION_COOKIE, SESSION_TTL_MS } from '../http/authenticate.ts'
@@ -125,6 +125,8 @@ export const authRoutes = new Hono<AppEnv>()
         throw new ApiError(401, 'InvalidCredentials', 'the email or password is wrong')
       }
       await loginLimiter.succeeded(address, key)
+      // Sign-ins are rare and cheap to piggyback on: expired sessions are swept here.
+      await deleteExpiredSessions(db, clock.now().toISOString())
       const at = clock.now().toISOString()
       await updateUser(db, user.id, { last_login_at: at, updated_at: user.updated_at })
       await startSession(c, user.id)

@@ -1,6 +1,8 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { appendLog, findJob, listJobs, listLogs, listMetrics, listRuns, updateJob } from '../db/jobs.repo.ts'
+import { serialize } from '../db/locks.ts'
+import { renameNode } from '../db/pipelines.repo.ts'
 import { notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
@@ -73,7 +75,11 @@ export const jobRoutes = new Hono<AppEnv>()
       const input = c.req.valid('json')
       const at = clock.now().toISOString()
       await db.transaction().execute(async (trx) => {
+        if (job.pipeline_id) await serialize(trx, `pipeline:${job.pipeline_id}`)
         await updateJob(trx, job.id, { ...input, updated_by: principal.userId, updated_at: at })
+        if (job.pipeline_id && job.node_id) {
+          await renameNode(trx, job.pipeline_id, job.node_id, input, { actor: principal.userId, at })
+        }
         if (input.name !== undefined && input.name !== job.name) {
           await appendLog(trx, {
             jobId: job.id,

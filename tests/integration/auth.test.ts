@@ -36,6 +36,21 @@ describeEachDialect('auth and sessions', (dialect) => {
     expect((await send('GET', '/api/auth/me', { cookie })).status).toBe(401)
   })
 
+  it('expires idle sessions after 14 days and sweeps them at the next sign-in', async () => {
+    const { send, clock, database } = t()
+    const body = { email: 'admin@example.com', password: 'correct horse battery' }
+    const cookie = cookieOf((await send('POST', '/api/auth/login', { body })).headers)
+    clock.advance(13 * 86_400_000)
+    expect((await send('GET', '/api/auth/me', { cookie })).status).toBe(200) // use slides the expiry
+    clock.advance(13 * 86_400_000)
+    expect((await send('GET', '/api/auth/me', { cookie })).status).toBe(200)
+    clock.advance(15 * 86_400_000)
+    expect((await send('GET', '/api/auth/me', { cookie })).status).toBe(401)
+    await send('POST', '/api/auth/login', { body })
+    const live = await database.db.selectFrom('sessions').select('expires_at').execute()
+    expect(live.every((row) => row.expires_at > clock.now().toISOString())).toBe(true)
+  })
+
   it('answers 401 with a message for a wrong password or unknown user, the same way', async () => {
     const { send } = t()
     const wrong = await send('POST', '/api/auth/login', {

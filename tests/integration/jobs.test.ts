@@ -141,6 +141,19 @@ describeEachDialect('jobs', (dialect) => {
     expect((await send('GET', `/api/jobs/${job.id}`, { cookie: admin })).json.name).toBe('Nightly CSV')
   })
 
+  it('carries a rename into the pipeline draft, so the next deploy keeps it', async () => {
+    const { send } = t()
+    const [job] = (await send('GET', '/api/jobs?q=nightly', { cookie: admin })).json
+    const pipeline = (await send('GET', `/api/pipelines/${pipelineId}`, { cookie: admin })).json
+    expect(pipeline.document.nodes.find((node: { id: string }) => node.id === job.nodeId).name).toBe(
+      'Nightly CSV',
+    )
+    const plan = await send('POST', `/api/pipelines/${pipelineId}/plan`, { cookie: admin })
+    expect(plan.json.update).toEqual([])
+    await send('POST', `/api/pipelines/${pipelineId}/deploy`, { cookie: admin, body: {} })
+    expect((await send('GET', `/api/jobs/${job.id}`, { cookie: admin })).json.name).toBe('Nightly CSV')
+  })
+
   it('serves run history and hourly or daily metrics', async () => {
     const { send, database } = t()
     const [job] = (await send('GET', '/api/jobs?q=nightly', { cookie: admin })).json
