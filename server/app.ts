@@ -1,27 +1,44 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { serveStatic } from '@hono/node-server/serve-static'
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { requestId } from 'hono/request-id'
 import { openAPIRouteHandler } from 'hono-openapi'
 import { ApiError } from './errors.ts'
 import { authenticate } from './http/authenticate.ts'
 import type { AppEnv, Deps } from './http/context.ts'
+import { authenticateDataKey } from './http/data-key.ts'
 import { renderError } from './http/errors.ts'
 import { route } from './http/route.ts'
 import { safeUrl } from './log.ts'
 import { authRoutes } from './routes/auth.routes.ts'
+import { collectRoutes } from './routes/collect.routes.ts'
+import { dataKeyRoutes } from './routes/data-keys.routes.ts'
 import { docsRoutes } from './routes/docs.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { jobRoutes } from './routes/jobs.routes.ts'
 import { pipelineRoutes } from './routes/pipelines.routes.ts'
 import { providerRoutes } from './routes/providers.routes.ts'
+import { streamRoutes } from './routes/streams.routes.ts'
 import { tokenRoutes } from './routes/tokens.routes.ts'
 import { userRoutes } from './routes/users.routes.ts'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i
+
+/** A body we cannot read is refused up front; a bodiless request (a browser DELETE) sends no type. */
+const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const type = c.req.header('content-type')
+  if (type && c.req.method !== 'GET' && !JSON_TYPE.test(type)) {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `send JSON with "Content-Type: application/json" (got "${type}")`,
+    )
+  }
+  await next()
+}
 
 /**
  * Builds the HTTP app over its dependencies. Routes are chained so their types flow to the client
@@ -60,19 +77,27 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
       },
     }),
   )
-  // A body we cannot read is refused up front; a bodiless request (a browser DELETE) sends no type.
-  app.use('/api/*', async (c, next) => {
-    const type = c.req.header('content-type')
-    if (type && c.req.method !== 'GET' && !JSON_TYPE.test(type)) {
-      throw new ApiError(
-        415,
-        'UnsupportedMediaType',
-        `send JSON with "Content-Type: application/json" (got "${type}")`,
-      )
-    }
-    await next()
-  })
+  app.use('/api/*', requireJson)
   app.use('/api/*', authenticate)
+  // Realtime collect bodies share the API's limit; bulk uploads stream and have their own.
+  for (const path of ['/collect/json/*', '/v1/*']) {
+    app.use(
+      path,
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: () => {
+          throw new ApiError(
+            413,
+            'PayloadTooLarge',
+            'the body is over 1 MB; send large files to /collect/bulk/:stream',
+          )
+        },
+      }),
+    )
+  }
+  app.use('/collect/json/*', requireJson)
+  app.use('/collect/*', authenticateDataKey)
+  app.use('/v1/*', authenticateDataKey)
 
   const routes = app
     .route('/', healthRoutes)
@@ -82,6 +107,9 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', providerRoutes)
     .route('/', pipelineRoutes)
     .route('/', jobRoutes)
+    .route('/', dataKeyRoutes)
+    .route('/', streamRoutes)
+    .route('/', collectRoutes)
     .route('/', docsRoutes)
 
   app.get(
@@ -109,6 +137,7 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
           securitySchemes: {
             session: { type: 'apiKey', in: 'cookie', name: 'sluice_session' },
             bearer: { type: 'http', scheme: 'bearer' },
+            dataKey: { type: 'apiKey', in: 'header', name: 'Authorization' },
           },
         },
       },

@@ -63,9 +63,11 @@ export function applyPage<DB, TB extends keyof DB, O>(
   query: SelectQueryBuilder<DB, TB, O>,
   page: Page,
   table: string,
+  /** The unique column that breaks ties; `id` unless the table is keyed otherwise. */
+  idColumn = 'id',
 ): SelectQueryBuilder<DB, TB, O> {
   const column = sql.ref(`${table}.${page.column}`)
-  const id = sql.ref(`${table}.id`)
+  const id = sql.ref(`${table}.${idColumn}`)
   let next = query
   if (page.after) {
     const op = sql.raw(page.desc ? '<' : '>')
@@ -79,15 +81,16 @@ export function applyPage<DB, TB extends keyof DB, O>(
 }
 
 /** Splits the extra row off and encodes the cursor for `X-Next-Cursor`. */
-export function finishPage<Row extends { id: string }>(
+export function finishPage<Row>(
   rows: Row[],
   page: Page,
   sortValue: (row: Row) => string | number,
+  idOf: (row: Row) => string = (row) => (row as { id: string }).id,
 ): { items: Row[]; nextCursor: string | null } {
   if (rows.length <= page.limit) return { items: rows, nextCursor: null }
   const items = rows.slice(0, page.limit)
   const last = items[items.length - 1]!
-  const cursor = Buffer.from(JSON.stringify([page.sort, sortValue(last), last.id])).toString('base64url')
+  const cursor = Buffer.from(JSON.stringify([page.sort, sortValue(last), idOf(last)])).toString('base64url')
   return { items, nextCursor: cursor }
 }
 

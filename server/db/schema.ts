@@ -136,6 +136,46 @@ export interface JobMetricTable {
   omitted: ColumnType<number, number | undefined, number>
 }
 
+export interface DataKeyTable {
+  id: string
+  name: string
+  /** sha256 of the key; the key itself is shown once. */
+  key_hash: string
+  prefix: string
+  /** When set, the key may only write to this stream (and it is the Segment endpoints' stream). */
+  stream: string | null
+  created_by: string
+  created_at: string
+  last_used_at: string | null
+}
+
+export interface StreamTable {
+  name: string
+  message_count: ColumnType<number, number | undefined, number>
+  last_message_at: string | null
+  retention_days: number | null
+  created_at: string
+}
+
+export type Lane = 'realtime' | 'bulk' | 'job'
+
+export interface RawMessageTable {
+  /** The ingest sequence: with event time, the total order of last-writer-wins. */
+  seq: Generated<number>
+  stream: string
+  /** ISO-8601 UTC. */
+  event_time: string
+  received_at: string
+  lane: Lane
+  job_id: string | null
+  upload_id: string | null
+  record_key: string | null
+  message_id: string | null
+  payload: string
+  /** Set once identity resolution has applied the message to profiles. */
+  unified_at: string | null
+}
+
 export interface Database {
   users: UserTable
   sessions: SessionTable
@@ -146,6 +186,9 @@ export interface Database {
   job_runs: JobRunTable
   job_logs: JobLogTable
   job_metrics: JobMetricTable
+  data_keys: DataKeyTable
+  streams: StreamTable
+  raw_messages: RawMessageTable
 }
 
 export type User = Selectable<UserTable>
@@ -154,6 +197,9 @@ export type Job = Selectable<JobTable>
 export type NewJob = Insertable<JobTable>
 export type JobUpdate = Updateable<JobTable>
 export type JobLog = Selectable<JobLogTable>
+export type DataKey = Selectable<DataKeyTable>
+export type RawMessage = Selectable<RawMessageTable>
+export type NewRawMessage = Insertable<RawMessageTable>
 
 /** What repositories take: the database or a transaction on it. */
 export type Executor = Kysely<Database>

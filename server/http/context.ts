@@ -22,6 +22,8 @@ export interface AppEnv {
   Variables: {
     deps: Deps
     principal: Principal | undefined
+    /** The data key of a collect request. */
+    dataKey: { id: string; name: string; stream: string | null } | undefined
     requestId: string
     log: Logger
   }

@@ -7,7 +7,8 @@ import { RANK } from '../db/tokens.repo.ts'
 import { ApiError } from '../errors.ts'
 import type { AppEnv } from './context.ts'
 
-export type Access = 'public' | Role
+/** Who may call a route: anyone, a data key (collect endpoints), or a user of at least a role. */
+export type Access = 'public' | 'datakey' | Role
 
 /** Marks the middleware that carries a route's access rule; the route-table test looks for it. */
 export const ACCESS = Symbol.for('sluice.access')
@@ -41,7 +42,15 @@ const errorResponse = (description: string) => ({
  */
 export function route(access: Access, spec: DescribeRouteOptions): MiddlewareHandler<AppEnv> {
   const guard: MiddlewareHandler<AppEnv> = async (c, next) => {
-    if (access !== 'public') requireRole(c.get('principal'), access)
+    if (access === 'datakey') {
+      if (!c.get('dataKey')) {
+        throw new ApiError(
+          401,
+          'Unauthenticated',
+          'send a data key as "Authorization: <key>", a Bearer token or ?access_token=',
+        )
+      }
+    } else if (access !== 'public') requireRole(c.get('principal'), access)
     await next()
   }
   const responses = {
@@ -51,7 +60,8 @@ export function route(access: Access, spec: DescribeRouteOptions): MiddlewareHan
     400: errorResponse('Invalid input'),
     ...spec.responses,
   }
-  const security = access === 'public' ? [] : [{ session: [] }, { bearer: [] }]
+  const security =
+    access === 'public' ? [] : access === 'datakey' ? [{ dataKey: [] }] : [{ session: [] }, { bearer: [] }]
   return Object.assign(guard, {
     [ACCESS]: access,
     [uniqueSymbol]: { spec: { security, ...spec, responses, 'x-access': access } },

@@ -38,7 +38,7 @@ describeEachDialect('route table', (dialect) => {
       paths: Record<string, Record<string, unknown>>
     }
     const undocumented = rules
-      .filter((rule) => rule.path.startsWith('/api/'))
+      .filter((rule) => /^\/(api|collect|v1)\//.test(rule.path))
       .filter((rule) => !spec.paths[rule.path.replace(/:(\w+)/g, '{$1}')]?.[rule.method.toLowerCase()])
       .map((rule) => `${rule.method} ${rule.path}`)
     expect(undocumented).toEqual([])

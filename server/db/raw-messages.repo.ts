@@ -1,0 +1,97 @@
+import { sql } from 'kysely'
+import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
+import type { Executor, NewRawMessage, RawMessage } from './schema.ts'
+
+/**
+ * Stores raw messages and keeps each stream's counters in the same transaction. Messages whose
+ * dedup key (messageId per stream, record key per job) was stored before are skipped.
+ * Returns how many were new.
+ */
+export async function insertRawMessages(db: Executor, messages: NewRawMessage[]): Promise<number> {
+  if (messages.length === 0) return 0
+  const stored: { stream: string; event_time: string }[] = []
+  // Chunked: SQLite allows 32,766 bound parameters per statement; 11 columns x 500 rows stays far below.
+  for (let i = 0; i < messages.length; i += 500) {
+    const rows = await db
+      .insertInto('raw_messages')
+      .values(messages.slice(i, i + 500))
+      .onConflict((conflict) => conflict.doNothing())
+      .returning(['stream', 'event_time'])
+      .execute()
+    stored.push(...rows)
+  }
+  const perStream = new Map<string, { count: number; last: string }>()
+  for (const row of stored) {
+    const entry = perStream.get(row.stream) ?? { count: 0, last: row.event_time }
+    entry.count += 1
+    if (row.event_time > entry.last) entry.last = row.event_time
+    perStream.set(row.stream, entry)
+  }
+  const createdAt = messages[0]!.received_at
+  for (const [stream, { count, last }] of perStream) {
+    await db
+      .insertInto('streams')
+      .values({ name: stream, message_count: count, last_message_at: last, created_at: createdAt })
+      .onConflict((conflict) =>
+        conflict.column('name').doUpdateSet({
+          message_count: sql`streams.message_count + ${count}`,
+          last_message_at: sql`case when streams.last_message_at is null or streams.last_message_at < ${last} then ${last} else streams.last_message_at end`,
+        }),
+      )
+      .execute()
+  }
+  return stored.length
+}
+
+export const STREAM_SORTS = { name: 'name', lastMessageAt: 'last_message_at', createdAt: 'created_at' }
+
+/** Streams by name (their key), searchable; a stream that never received a message has no time yet. */
+export async function listStreams(db: Executor, query: ListQuery & { q?: string | undefined }) {
+  const page = toPage(query, STREAM_SORTS, 'name')
+  let select = db.selectFrom('streams').selectAll()
+  if (query.q) select = select.where(containsText('name', query.q))
+  const rows = await applyPage(select, page, 'streams', 'name').execute()
+  return finishPage(
+    rows,
+    page,
+    (row) => (row[page.column as keyof typeof row] as string | null) ?? '',
+    (row) => row.name,
+  )
+}
+
+export function findStream(db: Executor, name: string) {
+  return db.selectFrom('streams').selectAll().where('name', '=', name).executeTakeFirst()
+}
+
+/** Newest first, keyset-paged by ingest sequence. */
+export async function listMessages(
+  db: Executor,
+  stream: string,
+  options: { limit: number; before?: number | undefined },
+) {
+  let select = db.selectFrom('raw_messages').selectAll().where('stream', '=', stream)
+  if (options.before !== undefined) select = select.where('seq', '<', options.before)
+  const rows = await select
+    .orderBy('seq', 'desc')
+    .limit(options.limit + 1)
+    .execute()
+  const items = rows.slice(0, options.limit)
+  const next = rows.length > options.limit ? items[items.length - 1]!.seq : null
+  return { items, next }
+}
+
+export function toMessageJson(row: RawMessage) {
+  return {
+    seq: String(row.seq),
+    stream: row.stream,
+    eventTime: row.event_time,
+    receivedAt: row.received_at,
+    lane: row.lane,
+    jobId: row.job_id,
+    uploadId: row.upload_id,
+    recordKey: row.record_key,
+    messageId: row.message_id,
+    unifiedAt: row.unified_at,
+    payload: JSON.parse(row.payload) as unknown,
+  }
+}

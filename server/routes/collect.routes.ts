@@ -1,0 +1,115 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { MAX_LISTED_ERRORS, prepareRows } from '../data/collect-json.ts'
+import { collectQuery, streamName } from '../data/collect-options.ts'
+import { insertRawMessages } from '../db/raw-messages.repo.ts'
+import { ApiError } from '../errors.ts'
+import type { AppEnv } from '../http/context.ts'
+import { answer, failure, route } from '../http/route.ts'
+import { query } from '../http/validate.ts'
+
+const tags = ['Collect']
+
+/** The answer of the Lytics collect API (API.md), plus `duplicate_count` for messageIds seen before. */
+export const collectAnswer = z.object({
+  status: z.number().int(),
+  message: z.string(),
+  data: z.object({
+    message_count: z.number().int(),
+    rejected_count: z.number().int(),
+    duplicate_count: z.number().int(),
+    dryrun: z.boolean(),
+    droperrors: z.boolean(),
+    timestamp_field: z.string().nullable(),
+    filename: z.string().nullable(),
+    upload_id: z.string().nullable(),
+    errors: z.array(z.object({ row: z.number().int(), reason: z.string() })),
+  }),
+})
+
+/** The stream in the URL, checked as an identifier and against the key's own stream. */
+function streamOf(c: {
+  req: { param(name: 'stream'): string }
+  get(key: 'dataKey'): AppEnv['Variables']['dataKey']
+}) {
+  const parsed = streamName.safeParse(c.req.param('stream'))
+  if (!parsed.success) {
+    throw new ApiError(
+      400,
+      'InvalidStream',
+      `stream "${c.req.param('stream')}" ${parsed.error.issues[0]?.message ?? 'is invalid'}`,
+    )
+  }
+  const allowed = c.get('dataKey')?.stream
+  if (allowed && allowed !== parsed.data) {
+    throw new ApiError(403, 'StreamNotAllowed', `this data key may only write to stream "${allowed}"`)
+  }
+  return parsed.data
+}
+
+export const collectRoutes = new Hono<AppEnv>().post(
+  '/collect/json/:stream',
+  route('datakey', {
+    summary: 'Collect one event (an object) or many (an array), realtime lane (Lytics-compatible)',
+    tags,
+    responses: {
+      200: answer(collectAnswer, 'Stored (or counted, with dryrun)'),
+      400: failure('Rejected rows without droperrors: nothing was stored'),
+      413: failure('Body over 1 MB: use /collect/bulk'),
+    },
+  }),
+  query(collectQuery),
+  async (c) => {
+    const { db, clock } = c.get('deps')
+    const stream = streamOf(c)
+    const options = c.req.valid('query')
+    let body: unknown
+    try {
+      body = await c.req.json()
+    } catch {
+      throw new ApiError(
+        400,
+        'MalformedJson',
+        'the body is not valid JSON; send an object or an array of objects',
+      )
+    }
+    const rows = Array.isArray(body) ? body : [body]
+    const prepared = prepareRows(rows, {
+      stream,
+      lane: 'realtime',
+      receivedAt: clock.now().toISOString(),
+      timestampField: options.timestamp_field,
+      append: options.append,
+    })
+    if (prepared.rejected > 0 && !options.droperrors) {
+      throw new ApiError(
+        400,
+        'RowsRejected',
+        `${prepared.rejected} of ${rows.length} rows were rejected, so nothing was stored; fix them or send droperrors=true to store the rest`,
+        { details: { rejected_count: prepared.rejected, errors: prepared.errors } },
+      )
+    }
+    const stored = options.dryrun
+      ? 0
+      : await db.transaction().execute((trx) => insertRawMessages(trx, prepared.messages))
+    const accepted = prepared.messages.length
+    return c.json(
+      {
+        status: 200,
+        message: options.dryrun ? 'dryrun: nothing stored' : 'success',
+        data: {
+          message_count: accepted,
+          rejected_count: prepared.rejected,
+          duplicate_count: options.dryrun ? 0 : accepted - stored,
+          dryrun: options.dryrun,
+          droperrors: options.droperrors,
+          timestamp_field: options.timestamp_field ?? null,
+          filename: options.filename ?? null,
+          upload_id: null,
+          errors: prepared.errors.slice(0, MAX_LISTED_ERRORS),
+        },
+      } satisfies z.infer<typeof collectAnswer>,
+      200,
+    )
+  },
+)

@@ -1,0 +1,93 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { streamName } from '../data/collect-options.ts'
+import { findStream, listMessages, listStreams, toMessageJson } from '../db/raw-messages.repo.ts'
+import { ApiError, notFound } from '../errors.ts'
+import type { AppEnv } from '../http/context.ts'
+import { answer, failure, route } from '../http/route.ts'
+import { params, query } from '../http/validate.ts'
+
+const tags = ['Streams']
+const streamJson = z.object({
+  name: z.string(),
+  messageCount: z.number().int(),
+  lastMessageAt: z.string().nullable(),
+  retentionDays: z.number().int().nullable(),
+  createdAt: z.string(),
+})
+const messageJson = z.object({
+  seq: z.string(),
+  stream: z.string(),
+  eventTime: z.string(),
+  receivedAt: z.string(),
+  lane: z.enum(['realtime', 'bulk', 'job']),
+  jobId: z.string().nullable(),
+  uploadId: z.string().nullable(),
+  recordKey: z.string().nullable(),
+  messageId: z.string().nullable(),
+  unifiedAt: z.string().nullable(),
+  payload: z.unknown(),
+})
+const listQuery = z.strictObject({
+  q: z.string().max(200).optional(),
+  sort: z.string().max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().max(500).optional(),
+})
+const messagesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(40).optional(),
+})
+
+export const streamRoutes = new Hono<AppEnv>()
+  .get(
+    '/api/streams',
+    route('viewer', {
+      summary: 'Raw streams with their message counts',
+      tags,
+      responses: { 200: answer(z.array(streamJson), 'Streams') },
+    }),
+    query(listQuery),
+    async (c) => {
+      const { items, nextCursor } = await listStreams(c.get('deps').db, c.req.valid('query'))
+      if (nextCursor) c.header('X-Next-Cursor', nextCursor)
+      const json = items.map((row) => ({
+        name: row.name,
+        messageCount: Number(row.message_count),
+        lastMessageAt: row.last_message_at,
+        retentionDays: row.retention_days,
+        createdAt: row.created_at,
+      }))
+      return c.json(json satisfies z.infer<typeof streamJson>[], 200)
+    },
+  )
+  .get(
+    '/api/streams/:name/messages',
+    route('viewer', {
+      summary: "A stream's raw messages, newest first",
+      tags,
+      responses: {
+        200: answer(z.array(messageJson), 'Messages; X-Next-Cursor when more remain'),
+        404: failure('No such stream'),
+      },
+    }),
+    params(z.strictObject({ name: streamName })),
+    query(messagesQuery),
+    async (c) => {
+      const { db } = c.get('deps')
+      const { name } = c.req.valid('param')
+      const { limit, cursor } = c.req.valid('query')
+      if (!(await findStream(db, name))) throw notFound('stream', name)
+      const before = cursor === undefined ? undefined : Number(cursor)
+      if (before !== undefined && !Number.isSafeInteger(before)) {
+        throw new ApiError(
+          400,
+          'InvalidCursor',
+          'the cursor is not valid for this list; start again without it',
+        )
+      }
+      const { items, next } = await listMessages(db, name, { limit, before })
+      if (next !== null) c.header('X-Next-Cursor', String(next))
+      return c.json(items.map(toMessageJson) satisfies z.infer<typeof messageJson>[], 200)
+    },
+  )
