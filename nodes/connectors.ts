@@ -1,3 +1,4 @@
+import collectConnector from './collect/collect.connector.ts'
 import type {
   EnrichmentConnector,
   ExportConnector,
@@ -23,7 +24,7 @@ export interface RegisteredConnector {
   jobs: Readonly<Record<string, AnyJobConnector>>
 }
 
-const registered: RegisteredConnector[] = [sampleConnector, fileExportConnector]
+const registered: RegisteredConnector[] = [sampleConnector, collectConnector, fileExportConnector]
 
 export const connectors: ReadonlyMap<string, RegisteredConnector> = new Map(
   registered.map((connector) => [connector.provider.id, connector]),

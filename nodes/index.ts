@@ -1,3 +1,4 @@
+import { collect } from './collect/collect.node.ts'
 import { type Category, type Direction, type JobType, type Provider, toJsonSchema } from './define.ts'
 import { fileExport } from './file-export/file-export.node.ts'
 import { sample } from './sample/sample.node.ts'
@@ -6,7 +7,7 @@ import { sample } from './sample/sample.node.ts'
  * The node catalogue: every provider Sluice knows. Isomorphic — the canvas and the server both
  * import it — so it never imports node:* or a connector (those live in connectors.ts).
  */
-export const providers = [sample, fileExport] as const
+export const providers = [sample, collect, fileExport] as const
 
 export type ProviderId = (typeof providers)[number]['id']
 

@@ -31,14 +31,38 @@ const nodeId = z
 
 const position = z.strictObject({ x: z.number().finite(), y: z.number().finite() })
 
-/** A mapping entry: a source field to a profile attribute (or profile attribute to destination field). */
-export const mappingFieldSchema = z.strictObject({
-  from: z.string().min(1).max(200),
-  to: z.string().min(1).max(200),
-  transform: z.enum(['lowercase', 'uppercase', 'trim', 'number', 'boolean', 'date', 'string']).optional(),
-  identity: z.boolean().optional(),
+export const mappingTransforms = [
+  'lowercase',
+  'uppercase',
+  'trim',
+  'number',
+  'boolean',
+  'date',
+  'string',
+] as const
+
+/**
+ * A mapping entry: source field(s) to a profile attribute (or a profile attribute to a destination
+ * field). `from` may be a dotted path (`traits.email`); several fields are concatenated with
+ * `separator`. Transforms apply in order. `drop` removes a field that would otherwise pass through.
+ */
+export const mappingFieldSchema = z
+  .strictObject({
+    from: z.union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(10)]),
+    to: z.string().min(1).max(200).optional(),
+    transform: z.union([z.enum(mappingTransforms), z.array(z.enum(mappingTransforms)).max(5)]).optional(),
+    separator: z.string().max(10).optional(),
+    identity: z.boolean().optional(),
+    drop: z.boolean().optional(),
+  })
+  .refine((field) => field.drop || field.to, 'needs "to" (the attribute to write) unless it drops the field')
+export const mappingSchema = z.strictObject({
+  fields: z.array(mappingFieldSchema).max(500),
+  /** Whether fields the mapping does not name pass through under their own names (default true). */
+  keepUnmapped: z.boolean().optional(),
 })
-export const mappingSchema = z.strictObject({ fields: z.array(mappingFieldSchema).max(500) })
+export type Mapping = z.infer<typeof mappingSchema>
+export type MappingField = z.infer<typeof mappingFieldSchema>
 
 const common = {
   id: nodeId,

@@ -19,9 +19,12 @@ import { docsRoutes } from './routes/docs.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { jobRoutes } from './routes/jobs.routes.ts'
 import { pipelineRoutes } from './routes/pipelines.routes.ts'
+import { profileRoutes } from './routes/profiles.routes.ts'
 import { providerRoutes } from './routes/providers.routes.ts'
+import { segmentRoutes } from './routes/segment.routes.ts'
 import { streamRoutes } from './routes/streams.routes.ts'
 import { tokenRoutes } from './routes/tokens.routes.ts'
+import { uploadRoutes } from './routes/uploads.routes.ts'
 import { userRoutes } from './routes/users.routes.ts'
 
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -110,6 +113,9 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', dataKeyRoutes)
     .route('/', streamRoutes)
     .route('/', collectRoutes)
+    .route('/', profileRoutes)
+    .route('/', uploadRoutes)
+    .route('/', segmentRoutes)
     .route('/', docsRoutes)
 
   app.get(

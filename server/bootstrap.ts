@@ -5,6 +5,8 @@ import { createLoginLimiter } from './auth/login-limiter.ts'
 import { hashPassword } from './auth/passwords.ts'
 import { systemClock } from './clock.ts'
 import type { Config } from './config.ts'
+import { recoverUploads } from './data/bulk-upload.ts'
+import { createUnifier } from './data/unifier.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
 import type { Deps } from './http/context.ts'
@@ -29,7 +31,18 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
     if (applied.length) logger.info({ migrations: applied }, 'database migrated')
     const deps = assemble(config, database, logger)
     await ensureFirstAdmin(deps)
-    return { deps, close: database.close }
+    // Uploads a crash cut off are discarded; whatever was published but not unified is applied now.
+    // On PostgreSQL another live process may be receiving: only long-silent uploads are abandoned.
+    const silentFor = deps.dialect === 'sqlite' ? 0 : 15 * 60_000
+    await recoverUploads(deps, new Date(deps.clock.now().getTime() - silentFor + 1).toISOString())
+    deps.unifier.wake()
+    return {
+      deps,
+      close: async () => {
+        await deps.unifier.stop()
+        await database.close()
+      },
+    }
   } catch (error) {
     await database.close()
     throw error
@@ -37,15 +50,21 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
 }
 
 function assemble(config: Config, database: ReturnType<typeof openDatabase>, logger: Logger): Deps {
-  return {
+  return buildDeps({
     db: database.db,
     dialect: database.dialect,
     config,
     clock: systemClock,
     logger,
-    loginLimiter: createLoginLimiter(),
     version: appVersion(),
-  }
+  })
+}
+
+/** The services every process holds, over its database, settings and clock (tests pass their own). */
+export function buildDeps(
+  base: Pick<Deps, 'db' | 'dialect' | 'config' | 'clock' | 'logger' | 'version'>,
+): Deps {
+  return { ...base, loginLimiter: createLoginLimiter(), unifier: createUnifier(base) }
 }
 
 /** `SLUICE_ADMIN_EMAIL` / `SLUICE_ADMIN_PASSWORD` create the first admin for automated installs. */

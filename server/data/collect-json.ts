@@ -4,6 +4,28 @@ import { toUtc } from './event-time.ts'
 /** Lytics lists the first rejects; the count covers all of them. */
 export const MAX_LISTED_ERRORS = 100
 
+/** Nesting a stored payload may have: deeper JSON would overflow the stack of whoever reads it. */
+export const MAX_DEPTH = 64
+
+/** First problem a stored payload would hit: a NUL (PostgreSQL text refuses it) or too deep nesting. */
+export function storageProblem(value: unknown): string | null {
+  const stack: [unknown, string, number][] = [[value, '', 0]]
+  while (stack.length) {
+    const [item, path, depth] = stack.pop()!
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return `${path || 'the message'} must not contain the NUL character`
+    } else if (item && typeof item === 'object') {
+      if (depth >= MAX_DEPTH) return `${path} nests deeper than ${MAX_DEPTH} levels`
+      for (const [key, inner] of Object.entries(item)) {
+        const at = path ? `${path}.${key}` : key
+        if (key.includes('\u0000')) return `${at} must not contain the NUL character`
+        stack.push([inner, at, depth + 1])
+      }
+    }
+  }
+  return null
+}
+
 export interface RowContext {
   stream: string
   lane: Lane
@@ -26,6 +48,8 @@ export function toRawMessage(
   data: Record<string, unknown>,
   context: RowContext,
 ): { message: NewRawMessage } | { reason: string } {
+  const problem = storageProblem(data)
+  if (problem) return { reason: problem }
   let eventTime = context.receivedAt
   const field = context.timestampField
   if (field !== undefined && Object.hasOwn(data, field)) {
@@ -49,6 +73,7 @@ export function toRawMessage(
       message_id: typeof messageId === 'string' && messageId ? messageId.slice(0, 200) : null,
       payload: JSON.stringify(data),
       unified_at: null,
+      profile_id: null,
     },
   }
 }

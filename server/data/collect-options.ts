@@ -1,14 +1,8 @@
 import { z } from 'zod'
+import { streamNameSchema } from '../../nodes/collect/collect.node.ts'
 
-/**
- * A stream name: an identifier that also reads well in a URL and in `enrichment.<job>`.
- * Letters, digits, `_`, `-` and `.`, starting with a letter or `_`.
- */
-export const streamName = z
-  .string()
-  .min(1)
-  .max(100)
-  .regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, 'must start with a letter or "_" and hold only letters, digits, _ - .')
+/** Stream names are declared with the Collect API node, which the canvas shares. */
+export const streamName = streamNameSchema
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -42,7 +36,11 @@ export const collectQuery = z.strictObject({
   timestamp_field: z.string().min(1).max(200).optional(),
   dryrun: flag,
   droperrors: flag,
-  headers: z.string().max(100_000).optional().meta({ description: 'Column names for a CSV without a header row' }),
+  headers: z
+    .string()
+    .max(100_000)
+    .optional()
+    .meta({ description: 'Column names for a CSV without a header row' }),
   delimiter: z.string().max(2).optional().meta({ description: '"," (default), "t" for tab, or "|"' }),
   append: appendParam,
   filename: z.string().max(500).optional(),

@@ -1,34 +1,47 @@
 import { sql } from 'kysely'
 import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
 import type { Executor, NewRawMessage, RawMessage } from './schema.ts'
+import { visibleMessage } from './uploads.repo.ts'
+
+/** What unification needs of a stored message. */
+export interface StoredMessage {
+  seq: number
+  stream: string
+  event_time: string
+  payload: string
+  job_id: string | null
+  upload_id: string | null
+}
+
+/** Rows per insert: 12 columns x 500 rows stays far below SQLite's 32,766 bound parameters. */
+const INSERT_ROWS = 500
 
 /**
- * Stores raw messages and keeps each stream's counters in the same transaction. Messages whose
- * dedup key (messageId per stream, record key per job) was stored before are skipped.
- * Returns how many were new.
+ * Inserts raw messages, skipping those whose dedup key (messageId per stream, record key per job)
+ * was stored before; returns the ones stored. Stream counters are the caller's (see countInStreams).
  */
-export async function insertRawMessages(db: Executor, messages: NewRawMessage[]): Promise<number> {
-  if (messages.length === 0) return 0
-  const stored: { stream: string; event_time: string }[] = []
-  // Chunked: SQLite allows 32,766 bound parameters per statement; 11 columns x 500 rows stays far below.
-  for (let i = 0; i < messages.length; i += 500) {
+export async function insertRawRows(db: Executor, messages: NewRawMessage[]): Promise<StoredMessage[]> {
+  const stored: StoredMessage[] = []
+  for (let i = 0; i < messages.length; i += INSERT_ROWS) {
     const rows = await db
       .insertInto('raw_messages')
-      .values(messages.slice(i, i + 500))
+      .values(messages.slice(i, i + INSERT_ROWS))
       .onConflict((conflict) => conflict.doNothing())
-      .returning(['stream', 'event_time'])
+      .returning(['seq', 'stream', 'event_time', 'payload', 'job_id', 'upload_id'])
       .execute()
     stored.push(...rows)
   }
-  const perStream = new Map<string, { count: number; last: string }>()
-  for (const row of stored) {
-    const entry = perStream.get(row.stream) ?? { count: 0, last: row.event_time }
-    entry.count += 1
-    if (row.event_time > entry.last) entry.last = row.event_time
-    perStream.set(row.stream, entry)
-  }
-  const createdAt = messages[0]!.received_at
-  for (const [stream, { count, last }] of perStream) {
+  return stored
+}
+
+/** Adds stored messages to their streams' counters (created on first use). */
+export async function countInStreams(
+  db: Executor,
+  counts: Map<string, { count: number; last: string }>,
+  createdAt: string,
+): Promise<void> {
+  for (const [stream, { count, last }] of counts) {
+    if (count === 0) continue
     await db
       .insertInto('streams')
       .values({ name: stream, message_count: count, last_message_at: last, created_at: createdAt })
@@ -40,7 +53,26 @@ export async function insertRawMessages(db: Executor, messages: NewRawMessage[])
       )
       .execute()
   }
-  return stored.length
+}
+
+/** Per-stream count and latest event time of stored messages. */
+export function tallyStreams(rows: readonly { stream: string; event_time: string }[]) {
+  const perStream = new Map<string, { count: number; last: string }>()
+  for (const row of rows) {
+    const entry = perStream.get(row.stream) ?? { count: 0, last: row.event_time }
+    entry.count += 1
+    if (row.event_time > entry.last) entry.last = row.event_time
+    perStream.set(row.stream, entry)
+  }
+  return perStream
+}
+
+/** Stores realtime or job messages (visible at once) and counts them in their streams. */
+export async function insertRawMessages(db: Executor, messages: NewRawMessage[]): Promise<StoredMessage[]> {
+  if (messages.length === 0) return []
+  const stored = await insertRawRows(db, messages)
+  await countInStreams(db, tallyStreams(stored), messages[0]!.received_at)
+  return stored
 }
 
 export const STREAM_SORTS = { name: 'name', lastMessageAt: 'last_message_at', createdAt: 'created_at' }
@@ -69,7 +101,7 @@ export async function listMessages(
   stream: string,
   options: { limit: number; before?: number | undefined },
 ) {
-  let select = db.selectFrom('raw_messages').selectAll().where('stream', '=', stream)
+  let select = db.selectFrom('raw_messages').selectAll().where('stream', '=', stream).where(visibleMessage)
   if (options.before !== undefined) select = select.where('seq', '<', options.before)
   const rows = await select
     .orderBy('seq', 'desc')
@@ -92,6 +124,7 @@ export function toMessageJson(row: RawMessage) {
     recordKey: row.record_key,
     messageId: row.message_id,
     unifiedAt: row.unified_at,
+    profileId: row.profile_id,
     payload: JSON.parse(row.payload) as unknown,
   }
 }

@@ -174,6 +174,76 @@ export interface RawMessageTable {
   payload: string
   /** Set once identity resolution has applied the message to profiles. */
   unified_at: string | null
+  /** The profile it was first applied to; profile_merges lead from there to the survivor. */
+  profile_id: string | null
+}
+
+export type UploadStatus = 'receiving' | 'published' | 'unified' | 'rejected' | 'failed'
+
+export interface UploadTable {
+  id: string
+  stream: string
+  status: UploadStatus
+  format: 'csv' | 'json' | 'ndjson'
+  filename: string | null
+  timestamp_field: string | null
+  droperrors: ColumnType<number, number | undefined, number>
+  data_key_id: string | null
+  bytes_read: ColumnType<number, number | undefined, number>
+  rows_read: ColumnType<number, number | undefined, number>
+  stored: ColumnType<number, number | undefined, number>
+  duplicates: ColumnType<number, number | undefined, number>
+  rejected: ColumnType<number, number | undefined, number>
+  unified: ColumnType<number, number | undefined, number>
+  /** JSON: the first rejects, `[{ row, reason }]`. */
+  errors: ColumnType<string, string | undefined, string>
+  error: string | null
+  created_at: string
+  updated_at: string
+  published_at: string | null
+}
+
+export interface ProfileTable {
+  id: string
+  /** JSON `{ name: [value, eventTime, seq, stream] }`. */
+  attributes: string
+  /** JSON array of the streams that contributed. */
+  streams: string
+  created_at: string
+  updated_at: string
+}
+
+export interface ProfileIdentityTable {
+  key: string
+  field: string
+  value: string
+  profile_id: string
+  joins: ColumnType<number, number | undefined, number>
+  flagged_at: string | null
+  created_at: string
+}
+
+export interface ProfileMergeTable {
+  id: Generated<number>
+  from_id: string
+  into_id: string
+  identity: string
+  message_seq: number | null
+  merged_at: string
+}
+
+export interface SuppressionTable {
+  hash: string
+  field: string
+  created_at: string
+  created_by: string | null
+}
+
+export interface SettingTable {
+  key: string
+  value: string
+  updated_by: string | null
+  updated_at: string
 }
 
 export interface Database {
@@ -189,6 +259,12 @@ export interface Database {
   data_keys: DataKeyTable
   streams: StreamTable
   raw_messages: RawMessageTable
+  uploads: UploadTable
+  profiles: ProfileTable
+  profile_identities: ProfileIdentityTable
+  profile_merges: ProfileMergeTable
+  suppressions: SuppressionTable
+  settings: SettingTable
 }
 
 export type User = Selectable<UserTable>
@@ -200,6 +276,8 @@ export type JobLog = Selectable<JobLogTable>
 export type DataKey = Selectable<DataKeyTable>
 export type RawMessage = Selectable<RawMessageTable>
 export type NewRawMessage = Insertable<RawMessageTable>
+export type Upload = Selectable<UploadTable>
+export type Profile = Selectable<ProfileTable>
 
 /** What repositories take: the database or a transaction on it. */
 export type Executor = Kysely<Database>

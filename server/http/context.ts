@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { LoginLimiter } from '../auth/login-limiter.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
+import type { Unifier } from '../data/unifier.ts'
 import type { Dialect } from '../db/database.ts'
 import type { Database } from '../db/schema.ts'
 import type { Principal } from '../db/sessions.repo.ts'
@@ -16,6 +17,8 @@ export interface Deps {
   logger: Logger
   loginLimiter: LoginLimiter
   version: string
+  /** The bulk lane: applies published uploads and resumed streams to profiles. */
+  unifier: Unifier
 }
 
 export interface AppEnv {

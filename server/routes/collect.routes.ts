@@ -1,8 +1,9 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { receiveUpload } from '../data/bulk-upload.ts'
 import { MAX_LISTED_ERRORS, prepareRows } from '../data/collect-json.ts'
 import { collectQuery, streamName } from '../data/collect-options.ts'
-import { insertRawMessages } from '../db/raw-messages.repo.ts'
+import { ingestRealtime } from '../data/ingest.ts'
 import { ApiError } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
@@ -47,69 +48,146 @@ function streamOf(c: {
   return parsed.data
 }
 
-export const collectRoutes = new Hono<AppEnv>().post(
-  '/collect/json/:stream',
-  route('datakey', {
-    summary: 'Collect one event (an object) or many (an array), realtime lane (Lytics-compatible)',
-    tags,
-    responses: {
-      200: answer(collectAnswer, 'Stored (or counted, with dryrun)'),
-      400: failure('Rejected rows without droperrors: nothing was stored'),
-      413: failure('Body over 1 MB: use /collect/bulk'),
-    },
-  }),
-  query(collectQuery),
-  async (c) => {
-    const { db, clock } = c.get('deps')
-    const stream = streamOf(c)
-    const options = c.req.valid('query')
-    let body: unknown
-    try {
-      body = await c.req.json()
-    } catch {
-      throw new ApiError(
-        400,
-        'MalformedJson',
-        'the body is not valid JSON; send an object or an array of objects',
-      )
-    }
-    const rows = Array.isArray(body) ? body : [body]
-    const prepared = prepareRows(rows, {
-      stream,
-      lane: 'realtime',
-      receivedAt: clock.now().toISOString(),
-      timestampField: options.timestamp_field,
-      append: options.append,
-    })
-    if (prepared.rejected > 0 && !options.droperrors) {
-      throw new ApiError(
-        400,
-        'RowsRejected',
-        `${prepared.rejected} of ${rows.length} rows were rejected, so nothing was stored; fix them or send droperrors=true to store the rest`,
-        { details: { rejected_count: prepared.rejected, errors: prepared.errors } },
-      )
-    }
-    const stored = options.dryrun
-      ? 0
-      : await db.transaction().execute((trx) => insertRawMessages(trx, prepared.messages))
-    const accepted = prepared.messages.length
-    return c.json(
-      {
-        status: 200,
-        message: options.dryrun ? 'dryrun: nothing stored' : 'success',
-        data: {
-          message_count: accepted,
-          rejected_count: prepared.rejected,
-          duplicate_count: options.dryrun ? 0 : accepted - stored,
-          dryrun: options.dryrun,
-          droperrors: options.droperrors,
-          timestamp_field: options.timestamp_field ?? null,
-          filename: options.filename ?? null,
-          upload_id: null,
-          errors: prepared.errors.slice(0, MAX_LISTED_ERRORS),
-        },
-      } satisfies z.infer<typeof collectAnswer>,
-      200,
+/** Content types the bulk endpoint reads (a gzip type takes its format from the filename). */
+function bulkFormat(type: string | undefined, encoding: string | undefined, filename: string | undefined) {
+  const mime = (type ?? 'text/csv').split(';')[0]!.trim().toLowerCase()
+  let gzip = /^(x-)?gzip$/i.test(encoding?.trim() ?? '')
+  let format: 'csv' | 'json' | 'ndjson' | undefined
+  if (['text/csv', 'application/csv', 'text/plain', 'text/tab-separated-values'].includes(mime))
+    format = 'csv'
+  else if (mime === 'application/json') format = 'json'
+  else if (/^application\/(x-)?(ndjson|jsonl|jsonlines|json-seq)$/.test(mime)) format = 'ndjson'
+  else if (mime === 'application/gzip' || mime === 'application/x-gzip') {
+    gzip = true
+    const name = (filename ?? '').toLowerCase().replace(/\.gz$/, '')
+    format = name.endsWith('.json') ? 'json' : /\.(ndjson|jsonl)$/.test(name) ? 'ndjson' : 'csv'
+  }
+  if (!format) {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `send CSV (text/csv), JSON (application/json) or NDJSON (application/x-ndjson), optionally gzipped; got "${type}"`,
     )
-  },
-)
+  }
+  return { format, gzip }
+}
+
+export const collectRoutes = new Hono<AppEnv>()
+  .post(
+    '/collect/json/:stream',
+    route('datakey', {
+      summary: 'Collect one event (an object) or many (an array), realtime lane (Lytics-compatible)',
+      tags,
+      responses: {
+        200: answer(collectAnswer, 'Stored (or counted, with dryrun)'),
+        400: failure('Rejected rows without droperrors: nothing was stored'),
+        413: failure('Body over 1 MB: use /collect/bulk'),
+      },
+    }),
+    query(collectQuery),
+    async (c) => {
+      const { clock } = c.get('deps')
+      const stream = streamOf(c)
+      const options = c.req.valid('query')
+      let body: unknown
+      try {
+        body = await c.req.json()
+      } catch {
+        throw new ApiError(
+          400,
+          'MalformedJson',
+          'the body is not valid JSON; send an object or an array of objects',
+        )
+      }
+      const rows = Array.isArray(body) ? body : [body]
+      const prepared = prepareRows(rows, {
+        stream,
+        lane: 'realtime',
+        receivedAt: clock.now().toISOString(),
+        timestampField: options.timestamp_field,
+        append: options.append,
+      })
+      if (prepared.rejected > 0 && !options.droperrors) {
+        throw new ApiError(
+          400,
+          'RowsRejected',
+          `${prepared.rejected} of ${rows.length} rows were rejected, so nothing was stored; fix them or send droperrors=true to store the rest`,
+          { details: { rejected_count: prepared.rejected, errors: prepared.errors } },
+        )
+      }
+      const { duplicates } = options.dryrun
+        ? { duplicates: 0 }
+        : await ingestRealtime(c.get('deps'), prepared.messages)
+      const accepted = prepared.messages.length
+      return c.json(
+        {
+          status: 200,
+          message: options.dryrun ? 'dryrun: nothing stored' : 'success',
+          data: {
+            message_count: accepted,
+            rejected_count: prepared.rejected,
+            duplicate_count: duplicates,
+            dryrun: options.dryrun,
+            droperrors: options.droperrors,
+            timestamp_field: options.timestamp_field ?? null,
+            filename: options.filename ?? null,
+            upload_id: null,
+            errors: prepared.errors.slice(0, MAX_LISTED_ERRORS),
+          },
+        } satisfies z.infer<typeof collectAnswer>,
+        200,
+      )
+    },
+  )
+  .post(
+    '/collect/bulk/:stream',
+    route('datakey', {
+      summary: 'Upload a CSV, JSON or NDJSON file (optionally gzipped) through staging (Lytics-compatible)',
+      description:
+        'The body streams into staging under an upload id; when parsing ends one flip publishes it and the bulk lane unifies it. GET /api/uploads/:id shows progress.',
+      tags,
+      responses: {
+        200: answer(collectAnswer, 'Stored and published (or counted, with dryrun)'),
+        400: failure('Rejected rows without droperrors, or a broken file: nothing was published'),
+        415: failure('Not CSV, JSON or NDJSON'),
+      },
+    }),
+    query(collectQuery),
+    async (c) => {
+      const stream = streamOf(c)
+      const options = c.req.valid('query')
+      const { format, gzip } = bulkFormat(
+        c.req.header('content-type'),
+        c.req.header('content-encoding'),
+        options.filename,
+      )
+      const outcome = await receiveUpload(c.get('deps'), {
+        stream,
+        body: c.req.raw.body ?? emptyBody(),
+        format,
+        gzip,
+        options,
+        dataKeyId: c.get('dataKey')?.id ?? null,
+      })
+      return c.json(
+        {
+          status: 200,
+          message: options.dryrun ? 'dryrun: nothing stored' : 'success',
+          data: {
+            message_count: outcome.accepted,
+            rejected_count: outcome.rejected,
+            duplicate_count: outcome.duplicates,
+            dryrun: options.dryrun,
+            droperrors: options.droperrors,
+            timestamp_field: options.timestamp_field ?? null,
+            filename: options.filename ?? null,
+            upload_id: outcome.uploadId,
+            errors: outcome.errors,
+          },
+        } satisfies z.infer<typeof collectAnswer>,
+        200,
+      )
+    },
+  )
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}

@@ -1,9 +1,9 @@
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { appendLog, findJob, listJobs, listLogs, listMetrics, listRuns, updateJob } from '../db/jobs.repo.ts'
 import { serialize } from '../db/locks.ts'
 import { renameNode } from '../db/pipelines.repo.ts'
-import { notFound } from '../errors.ts'
+import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params, query } from '../http/validate.ts'
@@ -29,6 +29,54 @@ async function jobOr404(c: { get(key: 'deps'): AppEnv['Variables']['deps'] }, id
   const job = await findJob(c.get('deps').db, id)
   if (!job) throw notFound('job', id)
   return job
+}
+
+/** Pause and resume (DESIGN.md §4): the status change and its log line commit together. */
+async function transition(c: Context<AppEnv>, action: 'pause' | 'resume') {
+  const { db, clock, config, unifier } = c.get('deps')
+  const principal = c.get('principal')!
+  const id = c.req.param('id')!
+  const at = clock.now().toISOString()
+  await db.transaction().execute(async (trx) => {
+    await serialize(trx, `job:${id}`)
+    const job = await findJob(trx, id)
+    if (!job || job.status === 'removed') throw notFound('job', id)
+    const allowed = action === 'pause' ? ['running', 'sleeping'] : ['paused', 'failed']
+    if (!allowed.includes(job.status)) {
+      throw new ApiError(
+        409,
+        'InvalidTransition',
+        `the job is ${job.status}; only ${allowed.join(' or ')} jobs can be ${action === 'pause' ? 'paused' : 'resumed'}`,
+      )
+    }
+    const realtime = JSON.parse(job.cadence) === 'realtime'
+    const changes =
+      action === 'pause'
+        ? { status: 'paused' as const, sleep_reason: null, next_run_at: null }
+        : {
+            ...(realtime
+              ? { status: 'running' as const, sleep_reason: null, next_run_at: null }
+              : { status: 'sleeping' as const, sleep_reason: 'schedule' as const, next_run_at: at }),
+            consecutive_errors: 0,
+            first_error_at: null,
+          }
+    await updateJob(trx, id, {
+      ...changes,
+      status_changed_at: at,
+      updated_by: principal.userId,
+      updated_at: at,
+    })
+    await appendLog(trx, {
+      jobId: id,
+      at,
+      event: action === 'pause' ? 'Paused' : 'Resumed',
+      message: `${action === 'pause' ? 'Paused' : 'Resumed'} by ${principal.name}`,
+      actor: principal.userId,
+    })
+  })
+  // A resumed collect source has stored messages waiting to be unified.
+  if (action === 'resume') unifier.wake()
+  return c.json(toJobDetail((await findJob(db, id))!, config), 200)
 }
 
 export const jobRoutes = new Hono<AppEnv>()
@@ -101,6 +149,34 @@ export const jobRoutes = new Hono<AppEnv>()
       })
       return c.json(toJobDetail((await findJob(db, job.id))!, c.get('deps').config), 200)
     },
+  )
+  .post(
+    '/api/jobs/:id/pause',
+    route('editor', {
+      summary: 'Pause a job: it is not scheduled until resumed (a paused collect source still stores)',
+      tags,
+      responses: {
+        200: answer(jobDetailJson, 'The paused job'),
+        404: failure('No such job'),
+        409: failure('InvalidTransition: the job is not running or sleeping'),
+      },
+    }),
+    params(idParam),
+    async (c) => transition(c, 'pause'),
+  )
+  .post(
+    '/api/jobs/:id/resume',
+    route('editor', {
+      summary: 'Resume a paused or failed job: due now, error streak cleared',
+      tags,
+      responses: {
+        200: answer(jobDetailJson, 'The resumed job'),
+        404: failure('No such job'),
+        409: failure('InvalidTransition: the job is not paused or failed'),
+      },
+    }),
+    params(idParam),
+    async (c) => transition(c, 'resume'),
   )
   .get(
     '/api/jobs/:id/logs',

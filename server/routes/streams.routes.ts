@@ -26,6 +26,7 @@ const messageJson = z.object({
   recordKey: z.string().nullable(),
   messageId: z.string().nullable(),
   unifiedAt: z.string().nullable(),
+  profileId: z.string().nullable(),
   payload: z.unknown(),
 })
 const listQuery = z.strictObject({

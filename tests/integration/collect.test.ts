@@ -73,7 +73,14 @@ describeEachDialect('collect API (realtime JSON) and streams', (dialect) => {
       'b@example.com',
       'a@example.com',
     ])
-    expect(stored[0]).toMatchObject({ lane: 'realtime', stream: 'web', uploadId: null, unifiedAt: null })
+    // The realtime lane unifies in the request's own transaction.
+    expect(stored[0]).toMatchObject({
+      lane: 'realtime',
+      stream: 'web',
+      uploadId: null,
+      unifiedAt: t().clock.now().toISOString(),
+      profileId: expect.any(String),
+    })
   })
 
   it('takes event times from timestamp_field, in UTC, and the receive time when a row has none', async () => {

@@ -1,6 +1,7 @@
+import { serve } from '@hono/node-server'
 import { afterAll, beforeAll } from 'vitest'
 import { createApp } from '../../server/app.ts'
-import { createLoginLimiter } from '../../server/auth/login-limiter.ts'
+import { buildDeps } from '../../server/bootstrap.ts'
 import { manualClock } from '../../server/clock.ts'
 import { loadConfig } from '../../server/config.ts'
 import type { Dialect } from '../../server/db/database.ts'
@@ -29,15 +30,14 @@ export async function createTestApp(dialect: Dialect) {
   const database = await openTestDatabase(dialect)
   const clock = manualClock('2026-03-01T12:00:00.000Z')
   const config = loadConfig({ SLUICE_DATA_DIR: database.dataDir, SLUICE_DB: database.url })
-  const deps: Deps = {
+  const deps: Deps = buildDeps({
     db: database.db,
     dialect,
     config,
     clock,
     logger: createLogger({ level: 'silent' }),
-    loginLimiter: createLoginLimiter(),
     version: 'test',
-  }
+  })
   const app = createApp(deps)
 
   async function send(method: string, path: string, options: SendOptions = {}) {
@@ -93,7 +93,19 @@ export async function createTestApp(dialect: Dialect) {
     return { user: user.json as { id: string }, cookie, email }
   }
 
-  return { app, deps, clock, database, send, setupAdmin, addUser, close: () => database.close() }
+  return {
+    app,
+    deps,
+    clock,
+    database,
+    send,
+    setupAdmin,
+    addUser,
+    close: async () => {
+      await deps.unifier.stop()
+      await database.close()
+    },
+  }
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>
@@ -117,5 +129,28 @@ export function useTestApp(dialect: Dialect): () => TestApp {
   return () => {
     if (!testApp) throw new Error('test app not ready')
     return testApp
+  }
+}
+
+/**
+ * Serves a test app on a free loopback port, for clients that need real HTTP (the Segment and
+ * RudderStack SDKs). `close()` also drops kept-alive connections so the suite ends at once.
+ * @example const server = await listen(t().app); new Analytics({ writeKey, host: server.url })
+ */
+export async function listen(app: {
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>
+}) {
+  let server: ReturnType<typeof serve> | undefined
+  const port = await new Promise<number>((resolve) => {
+    server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port))
+  })
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server) return resolve()
+        server.close(() => resolve())
+        if ('closeAllConnections' in server) server.closeAllConnections()
+      }),
   }
 }

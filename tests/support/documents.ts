@@ -32,3 +32,18 @@ export const edge = (source: string, target: string) => ({ id: `${source}->${tar
 export function sampleToFile(): PipelineDocument {
   return { version: 1, nodes: [sampleSource(), fileDestination()], edges: [edge('src', 'dst')] }
 }
+
+/** A Collect API source naming its stream, with an optional mapping. */
+export const collectSource = (
+  id: string,
+  stream: string,
+  mapping?: NonNullable<JobNode['data']['mapping']>,
+): JobNode => ({
+  id,
+  kind: 'source',
+  provider: 'collect',
+  jobType: 'stream',
+  name: `Collect ${stream}`,
+  position: at(),
+  data: { config: { stream }, cadence: 'realtime', ...(mapping ? { mapping } : {}) },
+})

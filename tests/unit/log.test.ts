@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { createApp } from '../../server/app.ts'
-import { createLoginLimiter } from '../../server/auth/login-limiter.ts'
+import { buildDeps } from '../../server/bootstrap.ts'
 import { manualClock } from '../../server/clock.ts'
 import { loadConfig } from '../../server/config.ts'
 import { migrateToLatest, openDatabase } from '../../server/db/database.ts'
@@ -44,15 +44,16 @@ describe('logs', () => {
     const { lines, logger } = capture()
     const database = openDatabase(':memory:')
     await migrateToLatest(database.db)
-    const app = createApp({
-      db: database.db,
-      dialect: 'sqlite',
-      config: loadConfig({ SLUICE_DATA_DIR: '/nonexistent-sluice-test' }),
-      clock: manualClock(),
-      logger,
-      loginLimiter: createLoginLimiter(),
-      version: 'test',
-    })
+    const app = createApp(
+      buildDeps({
+        db: database.db,
+        dialect: 'sqlite',
+        config: loadConfig({ SLUICE_DATA_DIR: '/nonexistent-sluice-test' }),
+        clock: manualClock(),
+        logger,
+        version: 'test',
+      }),
+    )
     const response = await app.request('/api/auth/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

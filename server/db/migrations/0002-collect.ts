@@ -44,6 +44,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('message_id', 'text')
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('unified_at', 'text')
+    // The profile the message was first applied to; merges (profile_merges) lead to the survivor.
+    .addColumn('profile_id', 'text')
     .execute()
   await db.schema.createIndex('raw_messages_stream').on('raw_messages').columns(['stream', 'seq']).execute()
   // Dedup keys (DESIGN.md §4): a collect messageId once per stream, a connector record once per job.
@@ -66,6 +68,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('raw_messages')
     .columns(['upload_id', 'seq'])
     .where(sql.ref('upload_id'), 'is not', null)
+    .execute()
+  await db.schema
+    .createIndex('raw_messages_profile')
+    .on('raw_messages')
+    .column('profile_id')
+    .where(sql.ref('profile_id'), 'is not', null)
     .execute()
   await db.schema
     .createIndex('raw_messages_pending')

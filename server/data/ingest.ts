@@ -1,0 +1,35 @@
+import { insertRawMessages } from '../db/raw-messages.repo.ts'
+import type { NewRawMessage } from '../db/schema.ts'
+import { getIdentityRules } from '../db/settings.repo.ts'
+import type { Deps } from '../http/context.ts'
+import { loadSourceSettings } from './sources.ts'
+import { unifyMessages } from './unify.ts'
+
+/**
+ * The realtime lane: stores messages and unifies them in one small transaction, so the sender's
+ * answer means "stored and applied". A stream held by a paused node is stored only; the unifier
+ * applies it on resume. Messages whose messageId was seen before are skipped.
+ */
+export async function ingestRealtime(
+  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
+  messages: NewRawMessage[],
+): Promise<{ stored: number; duplicates: number }> {
+  if (messages.length === 0) return { stored: 0, duplicates: 0 }
+  const stored = await deps.db.transaction().execute(async (trx) => {
+    const rows = await insertRawMessages(trx, messages)
+    const settings = await loadSourceSettings(trx)
+    const now = deps.clock.now().toISOString()
+    await unifyMessages(
+      trx,
+      rows.filter((row) => !settings.held.has(row.stream)),
+      {
+        rules: await getIdentityRules(trx),
+        mappingFor: settings.mappingFor,
+        mergeCap: deps.config.mergeCap,
+        now,
+      },
+    )
+    return rows.length
+  })
+  return { stored, duplicates: messages.length - stored }
+}

@@ -1,0 +1,115 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { sql } from 'kysely'
+import { serialize } from '../db/locks.ts'
+import type { Database } from '../db/schema.ts'
+import { getIdentityRules } from '../db/settings.repo.ts'
+import type { Deps } from '../http/context.ts'
+import { loadSourceSettings } from './sources.ts'
+import { type PendingMessage, unifyMessages } from './unify.ts'
+
+/** Messages per transaction: small enough that a realtime request waits a few ms at most. */
+export const UNIFY_CHUNK = 500
+
+export interface Unifier {
+  /** Asks for a pass soon (an upload published, a stream resumed). */
+  wake(): void
+  /** Runs passes until nothing published and unheld is left; resolves when done. */
+  drain(): Promise<void>
+  stop(): Promise<void>
+}
+
+type UnifierDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'>
+
+/**
+ * The bulk lane (DESIGN.md §5): applies pending messages — published uploads, streams resumed
+ * after a pause — in short transactions in ingest order, yielding to the event loop between
+ * chunks so realtime requests interleave with a million-row backfill.
+ */
+export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {}): Unifier {
+  const chunk = options.chunk ?? UNIFY_CHUNK
+  let running: Promise<void> | null = null
+  let again = false
+  let stopped = false
+
+  async function pass(): Promise<number> {
+    return deps.db.transaction().execute(async (trx) => {
+      await serialize(trx, 'sluice.unify')
+      const held = [...(await loadSourceSettings(trx)).held]
+      let select = trx
+        .selectFrom('raw_messages')
+        .leftJoin('uploads', 'uploads.id', 'raw_messages.upload_id')
+        .select([
+          'raw_messages.seq',
+          'raw_messages.stream',
+          'raw_messages.event_time',
+          'raw_messages.payload',
+          'raw_messages.job_id',
+          'raw_messages.upload_id',
+        ])
+        .where('raw_messages.unified_at', 'is', null)
+        .where((eb) =>
+          eb.or([eb('raw_messages.upload_id', 'is', null), eb('uploads.status', '=', 'published')]),
+        )
+      if (held.length) select = select.where('raw_messages.stream', 'not in', held)
+      const messages: PendingMessage[] = await select.orderBy('raw_messages.seq').limit(chunk).execute()
+      if (messages.length === 0) return 0
+      const settings = await loadSourceSettings(
+        trx,
+        messages.flatMap((message) => (message.job_id ? [message.job_id] : [])),
+      )
+      const now = deps.clock.now().toISOString()
+      const result = await unifyMessages(trx, messages, {
+        rules: await getIdentityRules(trx),
+        mappingFor: settings.mappingFor,
+        mergeCap: deps.config.mergeCap,
+        now,
+      })
+      for (const [uploadId, count] of result.unifiedByUpload) {
+        await trx
+          .updateTable('uploads')
+          .set({
+            unified: sql<number>`unified + ${count}`,
+            updated_at: now,
+            status: sql<
+              Database['uploads']['status']
+            >`case when unified + ${count} >= stored then 'unified' else status end`,
+          })
+          .where('id', '=', uploadId)
+          .execute()
+      }
+      return messages.length
+    })
+  }
+
+  async function loop(): Promise<void> {
+    do {
+      again = false
+      while (!stopped && (await pass()) > 0) await nextTurn()
+    } while (again && !stopped)
+  }
+
+  function drain(): Promise<void> {
+    if (running) {
+      again = true
+      return running
+    }
+    running = loop().finally(() => {
+      running = null
+    })
+    return running
+  }
+
+  return {
+    wake() {
+      if (stopped) return
+      drain().catch((error: unknown) =>
+        deps.logger.error({ err: error }, 'unification pass failed; it retries on the next wake'),
+      )
+    },
+    drain,
+    async stop() {
+      stopped = true
+      await running?.catch(() => undefined)
+    },
+  }
+}

@@ -1,0 +1,243 @@
+import type { Mapping } from '../../nodes/pipeline.ts'
+import { newId } from '../db/ids.ts'
+import { serialize } from '../db/locks.ts'
+import {
+  anySuppressed,
+  type IdentityRow,
+  loadIdentities,
+  loadProfiles,
+  loadSuppressed,
+  type ProfileState,
+  writeUnified,
+} from '../db/profiles-write.repo.ts'
+import type { Executor } from '../db/schema.ts'
+import { extractIdentities, type Identity, type IdentityRules, identityHash } from './identity.ts'
+import { applyMapping } from './mapping.ts'
+import { recordOf } from './record.ts'
+
+/** The columns of a raw message unification reads. */
+export interface PendingMessage {
+  seq: number
+  stream: string
+  event_time: string
+  payload: string
+  job_id: string | null
+  upload_id: string | null
+}
+
+export interface UnifyContext {
+  rules: IdentityRules
+  /** The mapping of the source that produced the message, if any. */
+  mappingFor(message: PendingMessage): Mapping | null
+  mergeCap: number
+  now: string
+}
+
+export interface UnifyResult {
+  /** Profiles created or changed. */
+  changed: number
+  created: number
+  merged: number
+  /** Messages that carried no (unsuppressed) identity: stored raw, applied to no one. */
+  omitted: number
+  unifiedByUpload: Map<string, number>
+  byJob: Map<string, { changed: Set<string>; omitted: number }>
+}
+
+/** `(event time, seq)` of a stored attribute value: the total order of last-writer-wins. */
+type Stamped = [value: unknown, eventTime: string, seq: number, stream: string]
+
+const newer = (a: Stamped, eventTime: string, seq: number) =>
+  eventTime > a[1] || (eventTime === a[1] && seq > a[2])
+
+/**
+ * Applies raw messages to profiles (DESIGN.md §5) inside the caller's transaction: mapping,
+ * identity resolution with merges into the oldest profile, the merge cap, suppression, and
+ * last-writer-wins per attribute by `(event time, ingest sequence)` — so any order of
+ * application, any split into chunks, yields the same profiles.
+ */
+export async function unifyMessages(
+  trx: Executor,
+  messages: readonly PendingMessage[],
+  context: UnifyContext,
+): Promise<UnifyResult> {
+  const result: UnifyResult = {
+    changed: 0,
+    created: 0,
+    merged: 0,
+    omitted: 0,
+    unifiedByUpload: new Map(),
+    byJob: new Map(),
+  }
+  if (messages.length === 0) return result
+  // One unifier at a time across processes: two would both create a profile for one new identity.
+  await serialize(trx, 'sluice.unify')
+
+  const prepared = messages.map((message) => {
+    const payload = JSON.parse(message.payload) as Record<string, unknown>
+    const mapped = applyMapping(recordOf(payload), context.mappingFor(message))
+    return {
+      message,
+      mapped,
+      identities: extractIdentities(mapped.attributes, mapped.identityFields, context.rules),
+    }
+  })
+  const keys = new Set<string>()
+  for (const entry of prepared) for (const { key } of entry.identities) keys.add(key)
+  const suppressed = new Set<string>()
+  if (await anySuppressed(trx)) {
+    const hashes = new Map([...keys].map((key) => [key, identityHash(key)]))
+    const found = await loadSuppressed(trx, [...hashes.values()])
+    for (const [key, hash] of hashes) if (found.has(hash)) suppressed.add(key)
+  }
+  const identities = await loadIdentities(
+    trx,
+    [...keys].filter((key) => !suppressed.has(key)),
+  )
+  const profiles = await loadProfiles(trx, [...new Set([...identities.values()].map((row) => row.profileId))])
+  // A value whose profile is gone (deleted by hand) is unknown again; the upsert re-homes it.
+  for (const [key, row] of identities) if (!profiles.has(row.profileId)) identities.delete(key)
+
+  const redirect = new Map<string, string>()
+  const find = (id: string): string => {
+    let current = id
+    while (redirect.has(current)) current = redirect.get(current)!
+    return current
+  }
+  const merges: { from: string; into: string; identity: string; seq: number }[] = []
+  const assigned = new Map<number, string | null>()
+  const changed = new Set<string>()
+
+  const mergeInto = (survivor: ProfileState, gone: ProfileState) => {
+    for (const [name, stamped] of Object.entries(gone.attributes)) {
+      const mine = survivor.attributes[name]
+      if (!mine || newer(mine, stamped[1], stamped[2])) survivor.attributes[name] = stamped
+    }
+    for (const stream of gone.streams) survivor.streams.add(stream)
+    gone.deleted = true
+    survivor.dirty = true
+    redirect.set(gone.id, survivor.id)
+  }
+
+  for (const { message, mapped, identities: found } of prepared) {
+    const usable = found.filter((identity) => !suppressed.has(identity.key))
+    if (usable.length === 0) {
+      assigned.set(message.seq, null)
+      result.omitted += 1
+      tally(result, message, null)
+      continue
+    }
+    const known: { identity: Identity; row: IdentityRow }[] = []
+    const unknown: Identity[] = []
+    for (const identity of usable) {
+      const row = identities.get(identity.key)
+      if (row) known.push({ identity, row })
+      else unknown.push(identity)
+    }
+    // The merge cap: a value that would join a person of equal or higher rank into its profile
+    // counts a join; past the cap it is flagged and never bridges two people again.
+    for (const entry of known) {
+      if (entry.row.flaggedAt) continue
+      const home = find(entry.row.profileId)
+      const foreign = new Set<string>()
+      for (const other of known) {
+        if (other === entry || other.row.flaggedAt || other.identity.priority > entry.identity.priority)
+          continue
+        const theirs = find(other.row.profileId)
+        if (theirs !== home) foreign.add(theirs)
+      }
+      if (unknown.some((identity) => identity.priority <= entry.identity.priority)) foreign.add('')
+      if (foreign.size === 0) continue
+      if (entry.row.joins + foreign.size > context.mergeCap) {
+        entry.row.flaggedAt = context.now
+      } else {
+        entry.row.joins += foreign.size
+      }
+      entry.row.dirty = true
+    }
+    const active = known.filter((entry) => !entry.row.flaggedAt)
+    let target: ProfileState | undefined
+    const candidates = [...new Set(active.map((entry) => find(entry.row.profileId)))].map(
+      (id) => profiles.get(id)!,
+    )
+    if (candidates.length === 0) {
+      if (unknown.length === 0) {
+        // Only flagged values: the message still belongs to the profile that holds them.
+        target = profiles.get(find(known[0]!.row.profileId))
+      } else {
+        target = {
+          id: newId(),
+          attributes: {},
+          streams: new Set(),
+          createdAt: context.now,
+          isNew: true,
+          dirty: true,
+          deleted: false,
+        }
+        profiles.set(target.id, target)
+        result.created += 1
+      }
+    } else {
+      candidates.sort((a, b) =>
+        a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1,
+      )
+      target = candidates[0]!
+      for (const gone of candidates.slice(1)) {
+        mergeInto(target, gone)
+        merges.push({ from: gone.id, into: target.id, identity: usable[0]!.key, seq: message.seq })
+        result.merged += 1
+      }
+    }
+    if (!target) throw new Error(`identity of message ${message.seq} points to a missing profile`)
+    for (const identity of unknown) {
+      identities.set(identity.key, {
+        key: identity.key,
+        field: identity.field,
+        value: identity.value,
+        profileId: target.id,
+        joins: 0,
+        flaggedAt: null,
+        isNew: true,
+        dirty: true,
+      })
+    }
+    let touched = false
+    for (const [name, value] of Object.entries(mapped.attributes)) {
+      const stored = target.attributes[name]
+      if (!stored || newer(stored, message.event_time, message.seq)) {
+        target.attributes[name] = [value, message.event_time, message.seq, message.stream]
+        touched = true
+      }
+    }
+    if (!target.streams.has(message.stream)) {
+      target.streams.add(message.stream)
+      touched = true
+    }
+    if (touched || unknown.length > 0 || target.isNew) target.dirty = true
+    if (target.dirty) changed.add(target.id)
+    assigned.set(message.seq, target.id)
+    tally(result, message, target.id)
+  }
+
+  for (const row of identities.values()) row.profileId = find(row.profileId)
+  for (const [seq, id] of assigned) assigned.set(seq, id === null ? null : find(id))
+  for (const id of changed) if (profiles.get(id)?.deleted) changed.delete(id)
+  for (const counts of result.byJob.values()) {
+    counts.changed = new Set([...counts.changed].map(find))
+  }
+  result.changed = changed.size
+  await writeUnified(trx, { profiles, identities, merges, assigned, now: context.now })
+  return result
+}
+
+function tally(result: UnifyResult, message: PendingMessage, profileId: string | null) {
+  if (message.upload_id) {
+    result.unifiedByUpload.set(message.upload_id, (result.unifiedByUpload.get(message.upload_id) ?? 0) + 1)
+  }
+  if (message.job_id) {
+    const counts = result.byJob.get(message.job_id) ?? { changed: new Set<string>(), omitted: 0 }
+    if (profileId) counts.changed.add(profileId)
+    else counts.omitted += 1
+    result.byJob.set(message.job_id, counts)
+  }
+}

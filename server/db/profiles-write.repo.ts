@@ -1,0 +1,249 @@
+import type SQLite from 'better-sqlite3'
+import type { Selectable } from 'kysely'
+import { sql } from 'kysely'
+import type { Executor, ProfileIdentityTable, ProfileTable } from './schema.ts'
+import { prepared, sqliteOf } from './sqlite-handle.ts'
+
+/** A profile as unification holds it in memory for one chunk. */
+export interface ProfileState {
+  id: string
+  /** `{ name: [value, eventTime, seq, stream] }`. */
+  attributes: Record<string, [unknown, string, number, string]>
+  streams: Set<string>
+  createdAt: string
+  isNew: boolean
+  dirty: boolean
+  deleted: boolean
+}
+
+export interface IdentityRow {
+  key: string
+  field: string
+  value: string
+  profileId: string
+  joins: number
+  flaggedAt: string | null
+  isNew: boolean
+  dirty: boolean
+}
+
+/** Rows per statement: far below SQLite's 32,766 bound parameters for every table here. */
+const CHUNK = 500
+
+function* chunks<T>(items: readonly T[], size = CHUNK): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
+}
+
+/** Whether any identity is suppressed at all: most deployments have none, and then no hash is needed. */
+export async function anySuppressed(db: Executor): Promise<boolean> {
+  return (await db.selectFrom('suppressions').select('hash').limit(1).executeTakeFirst()) !== undefined
+}
+
+export async function loadSuppressed(db: Executor, hashes: string[]): Promise<Set<string>> {
+  const found = new Set<string>()
+  const sqlite = sqliteOf(db)
+  if (sqlite) {
+    const select = prepared(sqlite, 'select 1 from suppressions where hash = ?').pluck()
+    for (const hash of hashes) if (select.get(hash) !== undefined) found.add(hash)
+    return found
+  }
+  for (const part of chunks([...new Set(hashes)])) {
+    const rows = await db.selectFrom('suppressions').select('hash').where('hash', 'in', part).execute()
+    for (const row of rows) found.add(row.hash)
+  }
+  return found
+}
+
+type IdentitySelect = Selectable<ProfileIdentityTable>
+
+export async function loadIdentities(db: Executor, keys: string[]): Promise<Map<string, IdentityRow>> {
+  const found = new Map<string, IdentityRow>()
+  const sqlite = sqliteOf(db)
+  const parts = sqlite ? [keys] : [...chunks(keys)]
+  for (const part of parts) {
+    const rows: IdentitySelect[] = sqlite
+      ? (part
+          .map((key) => prepared(sqlite, 'select * from profile_identities where key = ?').get(key))
+          .filter((row) => row !== undefined) as IdentitySelect[])
+      : await db.selectFrom('profile_identities').selectAll().where('key', 'in', part).execute()
+    for (const row of rows) {
+      found.set(row.key, {
+        key: row.key,
+        field: row.field,
+        value: row.value,
+        profileId: row.profile_id,
+        joins: row.joins,
+        flaggedAt: row.flagged_at,
+        isNew: false,
+        dirty: false,
+      })
+    }
+  }
+  return found
+}
+
+export async function loadProfiles(db: Executor, ids: string[]): Promise<Map<string, ProfileState>> {
+  const found = new Map<string, ProfileState>()
+  const sqlite = sqliteOf(db)
+  const parts = sqlite ? [ids] : [...chunks(ids)]
+  for (const part of parts) {
+    const rows: Selectable<ProfileTable>[] = sqlite
+      ? (part
+          .map((id) => prepared(sqlite, 'select * from profiles where id = ?').get(id))
+          .filter((row) => row !== undefined) as Selectable<ProfileTable>[])
+      : await db.selectFrom('profiles').selectAll().where('id', 'in', part).execute()
+    for (const row of rows) {
+      found.set(row.id, {
+        id: row.id,
+        attributes: JSON.parse(row.attributes) as ProfileState['attributes'],
+        streams: new Set(JSON.parse(row.streams) as string[]),
+        createdAt: row.created_at,
+        isNew: false,
+        dirty: false,
+        deleted: false,
+      })
+    }
+  }
+  return found
+}
+
+/** Writes one chunk's outcome: profiles, merges, identities, and which profile each message joined. */
+export async function writeUnified(
+  db: Executor,
+  chunk: {
+    profiles: Map<string, ProfileState>
+    identities: Map<string, IdentityRow>
+    merges: { from: string; into: string; identity: string; seq: number }[]
+    assigned: Map<number, string | null>
+    now: string
+  },
+): Promise<void> {
+  const { now } = chunk
+  const sqlite = sqliteOf(db)
+  if (sqlite) return writeUnifiedSqlite(sqlite, chunk)
+  const live = [...chunk.profiles.values()].filter((profile) => profile.dirty && !profile.deleted)
+  for (const part of chunks(live)) {
+    await db
+      .insertInto('profiles')
+      .values(
+        part.map((profile) => ({
+          id: profile.id,
+          attributes: JSON.stringify(profile.attributes),
+          streams: JSON.stringify([...profile.streams].sort()),
+          created_at: profile.createdAt,
+          updated_at: now,
+        })),
+      )
+      .onConflict((conflict) =>
+        conflict.column('id').doUpdateSet((eb) => ({
+          attributes: eb.ref('excluded.attributes'),
+          streams: eb.ref('excluded.streams'),
+          updated_at: eb.ref('excluded.updated_at'),
+        })),
+      )
+      .execute()
+  }
+  const gone = [...chunk.profiles.values()].filter((profile) => profile.deleted && !profile.isNew)
+  for (const part of chunks(gone)) {
+    await db
+      .deleteFrom('profiles')
+      .where(
+        'id',
+        'in',
+        part.map((profile) => profile.id),
+      )
+      .execute()
+  }
+  // In order, so a chain (A into B, then B into C) moves A's identities all the way to C.
+  for (const merge of chunk.merges) {
+    await db
+      .updateTable('profile_identities')
+      .set({ profile_id: merge.into })
+      .where('profile_id', '=', merge.from)
+      .execute()
+  }
+  for (const part of chunks(chunk.merges)) {
+    await db
+      .insertInto('profile_merges')
+      .values(
+        part.map((merge) => ({
+          from_id: merge.from,
+          into_id: merge.into,
+          identity: merge.identity,
+          message_seq: merge.seq,
+          merged_at: now,
+        })),
+      )
+      .execute()
+  }
+  const identities = [...chunk.identities.values()].filter((row) => row.dirty)
+  for (const part of chunks(identities)) {
+    await db
+      .insertInto('profile_identities')
+      .values(
+        part.map((row) => ({
+          key: row.key,
+          field: row.field,
+          value: row.value,
+          profile_id: row.profileId,
+          joins: row.joins,
+          flagged_at: row.flaggedAt,
+          created_at: now,
+        })),
+      )
+      .onConflict((conflict) =>
+        conflict.column('key').doUpdateSet((eb) => ({
+          profile_id: eb.ref('excluded.profile_id'),
+          joins: eb.ref('excluded.joins'),
+          flagged_at: eb.ref('excluded.flagged_at'),
+        })),
+      )
+      .execute()
+  }
+  for (const part of chunks([...chunk.assigned])) {
+    const values = sql.join(part.map(([seq, id]) => sql`(cast(${seq} as bigint), cast(${id} as text))`))
+    await sql`update raw_messages set unified_at = ${now}, profile_id = v.column2
+      from (values ${values}) as v where raw_messages.seq = v.column1`.execute(db)
+  }
+}
+
+/** The same writes on SQLite, one cached statement per row (see sqlite-handle.ts). */
+function writeUnifiedSqlite(sqlite: SQLite.Database, chunk: Parameters<typeof writeUnified>[1]): void {
+  const { now } = chunk
+  const upsertProfile = prepared(
+    sqlite,
+    `insert into profiles (id, attributes, streams, created_at, updated_at) values (?, ?, ?, ?, ?)
+     on conflict (id) do update set attributes = excluded.attributes, streams = excluded.streams,
+     updated_at = excluded.updated_at`,
+  )
+  for (const profile of chunk.profiles.values()) {
+    if (profile.deleted) {
+      if (!profile.isNew) prepared(sqlite, 'delete from profiles where id = ?').run(profile.id)
+    } else if (profile.dirty) {
+      const streams = JSON.stringify([...profile.streams].sort())
+      upsertProfile.run(profile.id, JSON.stringify(profile.attributes), streams, profile.createdAt, now)
+    }
+  }
+  for (const merge of chunk.merges) {
+    prepared(sqlite, 'update profile_identities set profile_id = ? where profile_id = ?').run(
+      merge.into,
+      merge.from,
+    )
+    prepared(
+      sqlite,
+      'insert into profile_merges (from_id, into_id, identity, message_seq, merged_at) values (?, ?, ?, ?, ?)',
+    ).run(merge.from, merge.into, merge.identity, merge.seq, now)
+  }
+  const upsertIdentity = prepared(
+    sqlite,
+    `insert into profile_identities (key, field, value, profile_id, joins, flagged_at, created_at)
+     values (?, ?, ?, ?, ?, ?, ?) on conflict (key) do update set profile_id = excluded.profile_id,
+     joins = excluded.joins, flagged_at = excluded.flagged_at`,
+  )
+  for (const row of chunk.identities.values()) {
+    if (row.dirty)
+      upsertIdentity.run(row.key, row.field, row.value, row.profileId, row.joins, row.flaggedAt, now)
+  }
+  const applied = prepared(sqlite, 'update raw_messages set unified_at = ?, profile_id = ? where seq = ?')
+  for (const [seq, id] of chunk.assigned) applied.run(now, id, seq)
+}

@@ -1,0 +1,109 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import { identityRulesSchema } from '../data/identity.ts'
+import { deleteProfile, getProfile, listProfiles } from '../db/profiles.repo.ts'
+import { getIdentityRules, putIdentityRules } from '../db/settings.repo.ts'
+import { notFound } from '../errors.ts'
+import type { AppEnv } from '../http/context.ts'
+import { answer, failure, route } from '../http/route.ts'
+import { body, idParam, params, query } from '../http/validate.ts'
+
+const tags = ['Profiles']
+const identityJson = z.object({ field: z.string(), value: z.string(), flagged: z.boolean() })
+const profileSummary = z.object({
+  id: z.string(),
+  identities: z.array(identityJson),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+const profileJson = z.object({
+  id: z.string(),
+  attributes: z.record(z.string(), z.object({ value: z.unknown(), at: z.string(), stream: z.string() })),
+  identities: z.array(identityJson),
+  streams: z.array(z.string()),
+  mergedFrom: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+const listQuery = z.strictObject({
+  q: z.string().min(1).max(200).optional(),
+  sort: z.string().max(40).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  cursor: z.string().max(500).optional(),
+})
+
+export const profileRoutes = new Hono<AppEnv>()
+  .get(
+    '/api/profiles',
+    route('viewer', {
+      summary: 'Profiles, most recently changed first; q matches an identity value or an attribute',
+      tags,
+      responses: { 200: answer(z.array(profileSummary), 'Profiles; X-Next-Cursor when more remain') },
+    }),
+    query(listQuery),
+    async (c) => {
+      const { items, nextCursor } = await listProfiles(c.get('deps').db, c.req.valid('query'))
+      if (nextCursor) c.header('X-Next-Cursor', nextCursor)
+      return c.json(items satisfies z.infer<typeof profileSummary>[], 200)
+    },
+  )
+  .get(
+    '/api/profiles/:id',
+    route('viewer', {
+      summary: 'One profile; the id of a profile merged into another shows the survivor',
+      tags,
+      responses: { 200: answer(profileJson, 'The profile'), 404: failure('No such profile') },
+    }),
+    params(idParam),
+    async (c) => {
+      const { id } = c.req.valid('param')
+      const profile = await getProfile(c.get('deps').db, id)
+      if (!profile) throw notFound('profile', id)
+      return c.json(profile satisfies z.infer<typeof profileJson>, 200)
+    },
+  )
+  .delete(
+    '/api/profiles/:id',
+    route('admin', {
+      summary: 'Privacy deletion: the profile and its raw messages go; its identities are suppressed',
+      tags,
+      responses: { 204: { description: 'Deleted' }, 404: failure('No such profile') },
+    }),
+    params(idParam),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const { id } = c.req.valid('param')
+      const principal = c.get('principal')!
+      const deleted = await db
+        .transaction()
+        .execute((trx) => deleteProfile(trx, id, principal.userId, clock.now().toISOString()))
+      if (!deleted) throw notFound('profile', id)
+      c.get('log').info({ profileId: deleted.id, messages: deleted.messages }, 'profile deleted on request')
+      return c.body(null, 204)
+    },
+  )
+  .get(
+    '/api/identity-rules',
+    route('viewer', {
+      summary: 'The fields that identify a person, by priority (1 = strongest)',
+      tags,
+      responses: { 200: answer(identityRulesSchema, 'Identity rules') },
+    }),
+    async (c) => c.json(await getIdentityRules(c.get('deps').db), 200),
+  )
+  .put(
+    '/api/identity-rules',
+    route('admin', {
+      summary: 'Replace the identity rules; they apply to messages unified from now on (rebuild to replay)',
+      tags,
+      responses: { 200: answer(identityRulesSchema, 'The rules as stored') },
+    }),
+    body(identityRulesSchema),
+    async (c) => {
+      const { db, clock } = c.get('deps')
+      const rules = c.req.valid('json')
+      rules.fields.sort((a, b) => a.priority - b.priority)
+      await putIdentityRules(db, rules, c.get('principal')!.userId, clock.now().toISOString())
+      return c.json(rules, 200)
+    },
+  )

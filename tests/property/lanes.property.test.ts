@@ -1,0 +1,182 @@
+import fc from 'fast-check'
+import { afterAll, expect, it } from 'vitest'
+import { useTestApp } from '../support/app.ts'
+import { describeEachDialect } from '../support/dialects.ts'
+
+/**
+ * Unification does not depend on the lane: a message sequence split any way between realtime
+ * requests and bulk uploads (unified later, in other chunks, in another order) yields the same
+ * profiles as the whole sequence sent realtime.
+ */
+interface Message {
+  user?: number
+  email?: number
+  /** Upper-cases the email: the same identity once normalised. */
+  shout?: boolean
+  anon?: number
+  color?: string
+  n?: number
+  ts?: number
+}
+
+const attributes = {
+  color: fc.constantFrom('red', 'green', 'blue'),
+  n: fc.integer({ min: 0, max: 9 }),
+  ts: fc.integer({ min: 0, max: 3 }),
+}
+// A small identity pool makes messages link people often, so merges and chains of merges occur.
+const identified = fc.record(
+  {
+    user: fc.integer({ min: 0, max: 2 }),
+    email: fc.integer({ min: 0, max: 2 }),
+    shout: fc.boolean(),
+    anon: fc.integer({ min: 0, max: 3 }),
+    ...attributes,
+  },
+  { requiredKeys: [] },
+)
+const identityLess = fc.record(attributes, { requiredKeys: [] })
+const message: fc.Arbitrary<Message> = fc.oneof(
+  { arbitrary: identified, weight: 5 },
+  { arbitrary: identityLess, weight: 1 },
+)
+/**
+ * A chain: people first seen under one identity each, then linked pairwise (a0-a1, a1-a2, ...),
+ * so their profiles merge one into another along the links, around the random messages.
+ */
+const chain = fc.integer({ min: 0, max: 3 }).map((links) => {
+  const singles: Message[] = Array.from({ length: links + 1 }, (_, i) => ({ anon: 10 + i, n: i }))
+  const joins: Message[] = Array.from({ length: links }, (_, i) => ({ anon: 10 + i, user: 10 + i + 1 }))
+  const bridges: Message[] = Array.from({ length: links }, (_, i) => ({ user: 10 + i + 1, anon: 10 + i + 1 }))
+  return { singles, links: [...joins, ...bridges] }
+})
+const scenario = fc
+  .record({
+    random: fc.array(message, { minLength: 1, maxLength: 12 }),
+    chain,
+    lanes: fc.array(fc.boolean(), { minLength: 26, maxLength: 26 }),
+  })
+  .map(({ random, chain, lanes }) => ({ messages: [...chain.singles, ...random, ...chain.links], lanes }))
+
+const TIMES = [
+  '2026-01-01T00:00:00Z',
+  '2026-01-01T01:00:00+01:00',
+  '2026-01-02T00:00:00Z',
+  '2026-01-03T00:00:00Z',
+]
+
+describeEachDialect('property: realtime and bulk lanes give the same profiles', (dialect) => {
+  const t = useTestApp(dialect)
+  const covered = { runs: 0, mergeChains: 0, equalTimestamps: 0, identityLess: 0, bulkMessages: 0 }
+  let admin = ''
+  let key = ''
+  let runId = 0
+
+  afterAll(() => {
+    console.log(`lanes property [${dialect}] covered: ${JSON.stringify(covered)}`)
+  })
+
+  function payload(m: Message, ns: string) {
+    const body: Record<string, unknown> = {}
+    if (m.user !== undefined) body.user_id = `${ns}u${m.user}`
+    if (m.email !== undefined)
+      body.email = `${ns}e${m.email}@example.com`[m.shout ? 'toUpperCase' : 'toString']()
+    if (m.anon !== undefined) body.anonymous_id = `${ns}a${m.anon}`
+    if (m.color !== undefined) body.color = m.color
+    if (m.n !== undefined) body.n = m.n
+    if (m.ts !== undefined) body.ts = TIMES[m.ts]
+    return body
+  }
+
+  async function send(messages: Message[], lanes: boolean[], ns: string) {
+    const stream = `${ns}s`
+    let bulk: Record<string, unknown>[] = []
+    const flush = async () => {
+      if (!bulk.length) return
+      const response = await t().app.request(`/collect/bulk/${stream}?timestamp_field=ts`, {
+        method: 'POST',
+        headers: { authorization: key, 'content-type': 'application/x-ndjson' },
+        body: bulk.map((row) => JSON.stringify(row)).join('\n'),
+      })
+      expect(response.status).toBe(200)
+      covered.bulkMessages += bulk.length
+      bulk = []
+    }
+    for (const [index, m] of messages.entries()) {
+      if (lanes[index]) {
+        bulk.push(payload(m, ns))
+        continue
+      }
+      await flush()
+      const answer = await t().send('POST', `/collect/json/${stream}?timestamp_field=ts`, {
+        body: payload(m, ns),
+        headers: { authorization: key },
+      })
+      expect(answer.status).toBe(200)
+    }
+    await flush()
+    await t().deps.unifier.drain()
+  }
+
+  /** Profiles as sets of identities with their attribute values, namespace removed, sorted. */
+  async function profiles(ns: string) {
+    const list = (await t().send('GET', `/api/profiles?q=${ns}&limit=1000`, { cookie: admin })).json as {
+      id: string
+    }[]
+    const shapes = []
+    let chains = 0
+    for (const { id } of list) {
+      const profile = (await t().send('GET', `/api/profiles/${id}`, { cookie: admin })).json
+      if (profile.mergedFrom.length >= 2) chains++
+      shapes.push(
+        JSON.stringify({
+          identities: profile.identities.map(
+            (i: { field: string; value: string }) => `${i.field}=${i.value.replace(ns, '')}`,
+          ),
+          attributes: Object.fromEntries(
+            Object.entries(profile.attributes as Record<string, { value: unknown; at: string }>).map(
+              ([name, a]) => [
+                name,
+                [typeof a.value === 'string' ? a.value.toLowerCase().replace(ns, '') : a.value, a.at],
+              ],
+            ),
+          ),
+        }),
+      )
+    }
+    return { shapes: shapes.sort(), chains }
+  }
+
+  it('holds for random sequences with merge chains, equal timestamps and identity-less messages', async () => {
+    admin = await t().setupAdmin()
+    key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'prop' } })).json.key
+    const config = t().deps.config as { mergeCap: number }
+    config.mergeCap = 1_000_000
+    await fc.assert(
+      fc.asyncProperty(scenario, async ({ messages, lanes }) => {
+        runId += 1
+        const reference = `r${runId}x`
+        const split = `p${runId}x`
+        await send(messages, [], reference)
+        await send(messages, lanes, split)
+        const expected = await profiles(reference)
+        const actual = await profiles(split)
+        covered.runs += 1
+        if (expected.chains > 0) covered.mergeChains += 1
+        const stamps = messages
+          .filter((m) => m.ts !== undefined)
+          .map((m) => new Date(TIMES[m.ts!]!).getTime())
+        if (new Set(stamps).size < stamps.length) covered.equalTimestamps += 1
+        covered.identityLess += messages.filter(
+          (m) => m.user === undefined && m.email === undefined && m.anon === undefined,
+        ).length
+        expect(actual.shapes).toEqual(expected.shapes)
+      }),
+      { numRuns: dialect === 'sqlite' ? 60 : 20, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+    )
+    expect(covered.mergeChains).toBeGreaterThan(0)
+    expect(covered.equalTimestamps).toBeGreaterThan(0)
+    expect(covered.identityLess).toBeGreaterThan(0)
+    expect(covered.bulkMessages).toBeGreaterThan(0)
+  }, 120_000)
+})
