@@ -80,6 +80,17 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
       },
     }),
   )
+  // Realtime collect and the UI's requests go before the bulk lane's next transaction (lanes.ts).
+  for (const path of ['/api/*', '/collect/json/*', '/v1/*']) {
+    app.use(path, async (_c, next) => {
+      deps.lanes.enter()
+      try {
+        await next()
+      } finally {
+        deps.lanes.leave()
+      }
+    })
+  }
   app.use('/api/*', requireJson)
   app.use('/api/*', authenticate)
   // Realtime collect bodies share the API's limit; bulk uploads stream and have their own.

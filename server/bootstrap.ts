@@ -6,6 +6,7 @@ import { hashPassword } from './auth/passwords.ts'
 import { systemClock } from './clock.ts'
 import type { Config } from './config.ts'
 import { recoverUploads } from './data/bulk-upload.ts'
+import { LaneGate } from './data/lanes.ts'
 import { createUnifier } from './data/unifier.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
@@ -25,6 +26,8 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
   const database = openDatabase(config.db, {
     onIdleError: (error) =>
       logger.warn({ err: error }, 'an idle database connection failed; it will be replaced'),
+    backgroundCheckpoints: true,
+    onCheckpointError: (message) => logger.warn({ error: message }, 'WAL checkpoint failed; it is retried'),
   })
   try {
     const applied = await migrateToLatest(database.db)
@@ -64,7 +67,8 @@ function assemble(config: Config, database: ReturnType<typeof openDatabase>, log
 export function buildDeps(
   base: Pick<Deps, 'db' | 'dialect' | 'config' | 'clock' | 'logger' | 'version'>,
 ): Deps {
-  return { ...base, loginLimiter: createLoginLimiter(), unifier: createUnifier(base) }
+  const lanes = new LaneGate()
+  return { ...base, lanes, loginLimiter: createLoginLimiter(), unifier: createUnifier({ ...base, lanes }) }
 }
 
 /** `SLUICE_ADMIN_EMAIL` / `SLUICE_ADMIN_PASSWORD` create the first admin for automated installs. */

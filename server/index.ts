@@ -3,6 +3,7 @@ import { createApp } from './app.ts'
 import { openDeps, ROOT } from './bootstrap.ts'
 import { ensureClientBuilt } from './client-build.ts'
 import { ConfigError, loadConfig } from './config.ts'
+import { startMaintenance } from './data/maintenance.ts'
 import { createLogger } from './log.ts'
 
 /** `npm start`: build the UI if stale, migrate, serve UI and API on one port, stop cleanly. */
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
     process.env.SLUICE_SKIP_CLIENT_BUILD === '1' ? undefined : ensureClientBuilt(ROOT, (m) => logger.info(m))
   const { deps, close } = await openDeps(config, logger)
   const app = createApp(deps, clientDir ? { clientDir } : {})
+  const stopMaintenance = startMaintenance(deps)
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     logger.info(
       { url: `http://${config.host}:${info.port}`, db: deps.dialect, dataDir: config.dataDir },
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down')
+    stopMaintenance()
     server.close(() => {
       close().finally(() => process.exit(0))
     })

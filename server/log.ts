@@ -35,7 +35,29 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
   )
 }
 
-/** Strips `access_token`-like query values from a URL before it is logged. */
+/** Query names whose values are credentials, however a sender spells or encodes them. */
+const SECRET_NAME = /token|key|secret|password|passwd|auth|signature|credential/i
+
+/**
+ * Strips credential-like query values from a URL before it is logged. Names are compared decoded
+ * (`access%5Ftoken` is `access_token` to the router, so it must be to the redactor too).
+ */
 export function safeUrl(url: string): string {
-  return url.replace(/([?&](?:access_token|token|key|api_key)=)[^&#]*/gi, '$1[redacted]')
+  const at = url.indexOf('?')
+  if (at === -1) return url
+  const hash = url.indexOf('#', at)
+  const query = url.slice(at + 1, hash === -1 ? undefined : hash)
+  const parts = query.split('&').map((part) => {
+    const eq = part.indexOf('=')
+    const rawName = eq === -1 ? part : part.slice(0, eq)
+    let name = rawName
+    try {
+      name = decodeURIComponent(rawName.replace(/\+/g, ' '))
+    } catch {
+      // A malformed escape is logged as sent, and redacted if it could hide a credential.
+      return `${rawName}=[redacted]`
+    }
+    return eq !== -1 && SECRET_NAME.test(name) ? `${rawName}=[redacted]` : part
+  })
+  return `${url.slice(0, at)}?${parts.join('&')}${hash === -1 ? '' : url.slice(hash)}`
 }

@@ -8,6 +8,9 @@ import { type BulkOptions, parseBulk, parseDelimiter, parseHeaderList } from './
 import { MAX_LISTED_ERRORS, type Reject, toRawMessage } from './collect-json.ts'
 import type { CollectOptions } from './collect-options.ts'
 
+/** Rows per staging transaction while realtime traffic is about: a couple of milliseconds. */
+const STAGE_ROWS = 250
+
 export interface UploadInput {
   stream: string
   body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>
@@ -34,7 +37,7 @@ export interface UploadOutcome {
  * With `dryrun` nothing is written at all, and the counts are still true.
  */
 export async function receiveUpload(
-  deps: Pick<Deps, 'db' | 'clock' | 'unifier'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'unifier' | 'lanes'>,
   input: UploadInput,
 ): Promise<UploadOutcome> {
   const { db, clock } = deps
@@ -97,17 +100,23 @@ export async function receiveUpload(
       if (storing && messages.length) {
         for (const message of messages)
           if (latest === null || message.event_time > latest) latest = message.event_time
-        const stored = await db.transaction().execute(async (trx) => {
-          const count = await stageRows(trx, messages)
-          await updateUpload(
-            trx,
-            uploadId,
-            progress(batch.bytesRead, rowsRead, outcome, count, messages.length, clock),
-          )
-          return count
-        })
-        outcome.stored += stored
-        outcome.duplicates += messages.length - stored
+        // Short transactions with the realtime lane's turn between them (see lanes.ts).
+        const size = deps.lanes.bulkBudgetMs() > 5 ? messages.length : STAGE_ROWS
+        for (let at = 0; at < messages.length; at += size) {
+          const part = messages.slice(at, at + size)
+          const last = at + size >= messages.length
+          await deps.lanes.bulkTurn()
+          const stored = await db.transaction().execute(async (trx) => {
+            const count = await stageRows(trx, part)
+            if (last) {
+              const counters = progress(batch.bytesRead, rowsRead, outcome, count, part.length, clock)
+              await updateUpload(trx, uploadId, counters)
+            }
+            return count
+          })
+          outcome.stored += stored
+          outcome.duplicates += part.length - stored
+        }
       } else if (uploadId) {
         await updateUpload(db, uploadId, progress(batch.bytesRead, rowsRead, outcome, 0, 0, clock))
       }

@@ -1,6 +1,9 @@
 import type { Lane, NewRawMessage } from '../db/schema.ts'
 import { toUtc } from './event-time.ts'
 
+/** The longest messageId kept; a longer one is refused rather than cut (two cut ids could collide). */
+export const MAX_MESSAGE_ID = 200
+
 /** Lytics lists the first rejects; the count covers all of them. */
 export const MAX_LISTED_ERRORS = 100
 
@@ -61,6 +64,11 @@ export function toRawMessage(
     }
   }
   const messageId = data.messageId
+  if (typeof messageId === 'string' && messageId.length > MAX_MESSAGE_ID) {
+    return {
+      reason: `messageId is ${messageId.length} characters long; at most ${MAX_MESSAGE_ID} are allowed`,
+    }
+  }
   return {
     message: {
       stream: context.stream,
@@ -70,7 +78,7 @@ export function toRawMessage(
       job_id: context.jobId ?? null,
       upload_id: context.uploadId ?? null,
       record_key: null,
-      message_id: typeof messageId === 'string' && messageId ? messageId.slice(0, 200) : null,
+      message_id: typeof messageId === 'string' && messageId ? messageId : null,
       payload: JSON.stringify(data),
       unified_at: null,
       profile_id: null,

@@ -1,3 +1,4 @@
+import { serialize } from '../db/locks.ts'
 import { insertRawMessages } from '../db/raw-messages.repo.ts'
 import type { NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
@@ -16,6 +17,9 @@ export async function ingestRealtime(
 ): Promise<{ stored: number; duplicates: number }> {
   if (messages.length === 0) return { stored: 0, duplicates: 0 }
   const stored = await deps.db.transaction().execute(async (trx) => {
+    // The unifier's lock first: taking it after the stream counter's row lock could deadlock with a
+    // privacy deletion, which holds the lock and then updates that counter (PostgreSQL).
+    await serialize(trx, 'sluice.unify')
     const rows = await insertRawMessages(trx, messages)
     const settings = await loadSourceSettings(trx)
     const now = deps.clock.now().toISOString()

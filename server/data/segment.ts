@@ -175,6 +175,9 @@ function put(record: Record<string, unknown>, key: string, value: unknown) {
  * @example segmentRecord({ type: 'identify', userId: 'u1', traits: { plan: 'pro' } }) // { plan: 'pro', user_id: 'u1' }
  */
 export function segmentRecord(payload: Record<string, unknown>): Record<string, unknown> | null {
+  // Most rows are not Segment messages: a glance at `type` spares them a schema validation.
+  if (typeof payload.type !== 'string' || !(SEGMENT_TYPES as readonly string[]).includes(payload.type))
+    return null
   const parsed = segmentMessage.safeParse(payload)
   if (!parsed.success) return null
   const message = parsed.data
@@ -199,6 +202,9 @@ export function segmentRecord(payload: Record<string, unknown>): Record<string, 
     put(record, 'last_screen', message.name ?? undefined)
   } else if (message.type === 'alias') {
     put(record, 'previous_id', String(message.previousId))
+    // alias(previousId -> userId) says the two are one person; the previous id is almost always
+    // the anonymous id, so reading it as one lets the default identity rules merge them.
+    if (!Object.hasOwn(record, 'anonymous_id')) put(record, 'anonymous_id', String(message.previousId))
   }
   const email = [traits.email, contextTraits.email, message.properties?.email].find(
     (value) => typeof value === 'string' && value.trim(),

@@ -7,8 +7,10 @@ import type { Deps } from '../http/context.ts'
 import { loadSourceSettings } from './sources.ts'
 import { type PendingMessage, unifyMessages } from './unify.ts'
 
-/** Messages per transaction: small enough that a realtime request waits a few ms at most. */
-export const UNIFY_CHUNK = 500
+/** Messages in the first transaction; later ones are sized to the lanes' time budget. */
+export const UNIFY_CHUNK = 200
+const MIN_CHUNK = 20
+const MAX_CHUNK = 5000
 
 export interface Unifier {
   /** Asks for a pass soon (an upload published, a stream resumed). */
@@ -18,7 +20,7 @@ export interface Unifier {
   stop(): Promise<void>
 }
 
-type UnifierDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'>
+type UnifierDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger' | 'lanes'>
 
 /**
  * The bulk lane (DESIGN.md §5): applies pending messages — published uploads, streams resumed
@@ -26,7 +28,7 @@ type UnifierDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'>
  * chunks so realtime requests interleave with a million-row backfill.
  */
 export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {}): Unifier {
-  const chunk = options.chunk ?? UNIFY_CHUNK
+  let chunk = options.chunk ?? UNIFY_CHUNK
   let running: Promise<void> | null = null
   let again = false
   let stopped = false
@@ -64,15 +66,21 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
         mergeCap: deps.config.mergeCap,
         now,
       })
-      for (const [uploadId, count] of result.unifiedByUpload) {
+      const uploads = new Set([...result.unifiedByUpload.keys(), ...result.duplicatesByUpload.keys()])
+      for (const uploadId of uploads) {
+        const count = result.unifiedByUpload.get(uploadId) ?? 0
+        const duplicates = result.duplicatesByUpload.get(uploadId) ?? 0
+        // Duplicates found now leave `stored` for `duplicates`; the upload is done once all are applied.
         await trx
           .updateTable('uploads')
           .set({
             unified: sql<number>`unified + ${count}`,
+            stored: sql<number>`stored - ${duplicates}`,
+            duplicates: sql<number>`duplicates + ${duplicates}`,
             updated_at: now,
             status: sql<
               Database['uploads']['status']
-            >`case when unified + ${count} >= stored then 'unified' else status end`,
+            >`case when unified + ${count} >= stored - ${duplicates} then 'unified' else status end`,
           })
           .where('id', '=', uploadId)
           .execute()
@@ -84,7 +92,20 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
   async function loop(): Promise<void> {
     do {
       again = false
-      while (!stopped && (await pass()) > 0) await nextTurn()
+      for (;;) {
+        if (stopped) break
+        await deps.lanes.bulkTurn()
+        const started = performance.now()
+        const count = await pass()
+        if (count === 0) break
+        // Sized by time, not rows: wide rows and merges cost more per message than narrow ones.
+        const took = Math.max(performance.now() - started, 0.1)
+        if (!options.chunk)
+          chunk = Math.round(
+            Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, (chunk * deps.lanes.bulkBudgetMs()) / took)),
+          )
+        await nextTurn()
+      }
     } while (again && !stopped)
   }
 

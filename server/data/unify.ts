@@ -7,12 +7,14 @@ import {
   loadIdentities,
   loadProfiles,
   loadSuppressed,
+  messageIdTaken,
   type ProfileState,
   writeUnified,
 } from '../db/profiles-write.repo.ts'
 import type { Executor } from '../db/schema.ts'
+import { MAX_MESSAGE_ID } from './collect-json.ts'
 import { extractIdentities, type Identity, type IdentityRules, identityHash } from './identity.ts'
-import { applyMapping } from './mapping.ts'
+import { applyMapping, type Mapped } from './mapping.ts'
 import { recordOf } from './record.ts'
 
 /** The columns of a raw message unification reads. */
@@ -40,7 +42,11 @@ export interface UnifyResult {
   merged: number
   /** Messages that carried no (unsuppressed) identity: stored raw, applied to no one. */
   omitted: number
+  /** Messages about a person who asked to be forgotten: deleted, applied to no one. */
+  suppressed: number
   unifiedByUpload: Map<string, number>
+  /** Staged rows whose messageId was already stored: deleted at unification (see bulk-upload.ts). */
+  duplicatesByUpload: Map<string, number>
   byJob: Map<string, { changed: Set<string>; omitted: number }>
 }
 
@@ -54,7 +60,9 @@ const newer = (a: Stamped, eventTime: string, seq: number) =>
  * Applies raw messages to profiles (DESIGN.md §5) inside the caller's transaction: mapping,
  * identity resolution with merges into the oldest profile, the merge cap, suppression, and
  * last-writer-wins per attribute by `(event time, ingest sequence)` — so any order of
- * application, any split into chunks, yields the same profiles.
+ * application, any split into chunks, yields the same profiles. One exception: which people a
+ * shared value joins before it reaches the merge cap depends on the order it met them in (the
+ * cap is a brake on damage, not part of the person's definition); a rebuild replays in seq order.
  */
 export async function unifyMessages(
   trx: Executor,
@@ -66,22 +74,42 @@ export async function unifyMessages(
     created: 0,
     merged: 0,
     omitted: 0,
+    suppressed: 0,
     unifiedByUpload: new Map(),
+    duplicatesByUpload: new Map(),
     byJob: new Map(),
   }
   if (messages.length === 0) return result
   // One unifier at a time across processes: two would both create a profile for one new identity.
   await serialize(trx, 'sluice.unify')
 
-  const prepared = messages.map((message) => {
+  // Staged upload rows carry their messageId in the payload only; the dedup happens here, against
+  // what is visible, so a discarded upload never shadows a message sent another way.
+  const deleted: PendingMessage[] = []
+  const claimedIds = new Map<number, string>()
+  const seenIds = new Set<string>()
+  const prepared: { message: PendingMessage; mapped: Mapped; identities: Identity[] }[] = []
+  for (const message of messages) {
     const payload = JSON.parse(message.payload) as Record<string, unknown>
+    const messageId = message.upload_id ? stagedMessageId(payload) : null
+    if (messageId !== null) {
+      const dedupKey = `${message.stream}\u001f${messageId}`
+      if (seenIds.has(dedupKey) || (await messageIdTaken(trx, message.stream, messageId))) {
+        deleted.push(message)
+        const counts = result.duplicatesByUpload
+        counts.set(message.upload_id!, (counts.get(message.upload_id!) ?? 0) + 1)
+        continue
+      }
+      seenIds.add(dedupKey)
+      claimedIds.set(message.seq, messageId)
+    }
     const mapped = applyMapping(recordOf(payload), context.mappingFor(message))
-    return {
+    prepared.push({
       message,
       mapped,
       identities: extractIdentities(mapped.attributes, mapped.identityFields, context.rules),
-    }
-  })
+    })
+  }
   const keys = new Set<string>()
   for (const entry of prepared) for (const { key } of entry.identities) keys.add(key)
   const suppressed = new Set<string>()
@@ -110,8 +138,8 @@ export async function unifyMessages(
 
   const mergeInto = (survivor: ProfileState, gone: ProfileState) => {
     for (const [name, stamped] of Object.entries(gone.attributes)) {
-      const mine = survivor.attributes[name]
-      if (!mine || newer(mine, stamped[1], stamped[2])) survivor.attributes[name] = stamped
+      const mine = stampOf(survivor, name)
+      if (!mine || newer(mine, stamped[1], stamped[2])) setStamp(survivor, name, stamped)
     }
     for (const stream of gone.streams) survivor.streams.add(stream)
     gone.deleted = true
@@ -120,7 +148,15 @@ export async function unifyMessages(
   }
 
   for (const { message, mapped, identities: found } of prepared) {
-    const usable = found.filter((identity) => !suppressed.has(identity.key))
+    // A message naming anyone suppressed is that person's: it is deleted, never applied, so a
+    // forgotten person does not come back through another identity or their attributes.
+    if (found.some((identity) => suppressed.has(identity.key))) {
+      deleted.push(message)
+      result.suppressed += 1
+      tally(result, message, null)
+      continue
+    }
+    const usable = found
     if (usable.length === 0) {
       assigned.set(message.seq, null)
       result.omitted += 1
@@ -203,9 +239,9 @@ export async function unifyMessages(
     }
     let touched = false
     for (const [name, value] of Object.entries(mapped.attributes)) {
-      const stored = target.attributes[name]
+      const stored = stampOf(target, name)
       if (!stored || newer(stored, message.event_time, message.seq)) {
-        target.attributes[name] = [value, message.event_time, message.seq, message.stream]
+        setStamp(target, name, [value, message.event_time, message.seq, message.stream])
         touched = true
       }
     }
@@ -226,7 +262,7 @@ export async function unifyMessages(
     counts.changed = new Set([...counts.changed].map(find))
   }
   result.changed = changed.size
-  await writeUnified(trx, { profiles, identities, merges, assigned, now: context.now })
+  await writeUnified(trx, { profiles, identities, merges, assigned, claimedIds, deleted, now: context.now })
   return result
 }
 
@@ -240,4 +276,24 @@ function tally(result: UnifyResult, message: PendingMessage, profileId: string |
     else counts.omitted += 1
     result.byJob.set(message.job_id, counts)
   }
+}
+
+/** Own properties only: an attribute named `constructor` or `__proto__` is data like any other. */
+function stampOf(profile: ProfileState, name: string): Stamped | undefined {
+  return Object.hasOwn(profile.attributes, name) ? profile.attributes[name] : undefined
+}
+
+function setStamp(profile: ProfileState, name: string, stamped: Stamped): void {
+  Object.defineProperty(profile.attributes, name, {
+    value: stamped,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  })
+}
+
+/** The messageId a staged row was sent with (Lytics rows and Segment messages name it alike). */
+function stagedMessageId(payload: Record<string, unknown>): string | null {
+  const id = payload.messageId
+  return typeof id === 'string' && id !== '' && id.length <= MAX_MESSAGE_ID ? id : null
 }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
+import { startCheckpointer } from './checkpointer.ts'
 import { migrations } from './migrations/index.ts'
 import type { Database } from './schema.ts'
 import { registerSqlite } from './sqlite-handle.ts'
@@ -24,7 +25,13 @@ pg.types.setTypeParser(20, (value) => Number(value))
  */
 export function openDatabase(
   url: string,
-  options: { poolSize?: number; onIdleError?: (error: Error) => void } = {},
+  options: {
+    poolSize?: number
+    onIdleError?: (error: Error) => void
+    /** SQLite: checkpoint the WAL on a worker thread (see checkpointer.ts). */
+    backgroundCheckpoints?: boolean
+    onCheckpointError?: (message: string) => void
+  } = {},
 ): OpenDb {
   if (/^postgres(ql)?:\/\//.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 })
@@ -49,7 +56,20 @@ export function openDatabase(
   )
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
   registerSqlite(db, sqlite)
-  return { db, dialect: 'sqlite', close: () => db.destroy() }
+  // A WAL that grew during a backfill is cut back once checkpointed.
+  sqlite.pragma('journal_size_limit = 67108864')
+  const checkpointer =
+    options.backgroundCheckpoints && url !== ':memory:'
+      ? startCheckpointer(sqlite, url, { onError: options.onCheckpointError })
+      : null
+  return {
+    db,
+    dialect: 'sqlite',
+    close: async () => {
+      await checkpointer?.stop()
+      await db.destroy()
+    },
+  }
 }
 
 /** Applies pending migrations; throws with the failing migration's name and cause. */

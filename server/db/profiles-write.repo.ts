@@ -115,12 +115,19 @@ export async function writeUnified(
     identities: Map<string, IdentityRow>
     merges: { from: string; into: string; identity: string; seq: number }[]
     assigned: Map<number, string | null>
+    /** messageIds staged rows take as they become visible. */
+    claimedIds: Map<number, string>
+    /** Rows to delete: duplicates of a stored messageId, messages about a suppressed person. */
+    deleted: { seq: number; stream: string }[]
     now: string
   },
 ): Promise<void> {
   const { now } = chunk
   const sqlite = sqliteOf(db)
-  if (sqlite) return writeUnifiedSqlite(sqlite, chunk)
+  if (sqlite) {
+    writeUnifiedSqlite(sqlite, chunk)
+    return uncount(db, chunk.deleted)
+  }
   const live = [...chunk.profiles.values()].filter((profile) => profile.dirty && !profile.deleted)
   for (const part of chunks(live)) {
     await db
@@ -201,10 +208,59 @@ export async function writeUnified(
       .execute()
   }
   for (const part of chunks([...chunk.assigned])) {
-    const values = sql.join(part.map(([seq, id]) => sql`(cast(${seq} as bigint), cast(${id} as text))`))
-    await sql`update raw_messages set unified_at = ${now}, profile_id = v.column2
+    const values = sql.join(
+      part.map(
+        ([seq, id]) =>
+          sql`(cast(${seq} as bigint), cast(${id} as text), cast(${chunk.claimedIds.get(seq) ?? null} as text))`,
+      ),
+    )
+    await sql`update raw_messages set unified_at = ${now}, profile_id = v.column2,
+      message_id = coalesce(v.column3, raw_messages.message_id)
       from (values ${values}) as v where raw_messages.seq = v.column1`.execute(db)
   }
+  for (const part of chunks(chunk.deleted)) {
+    await db
+      .deleteFrom('raw_messages')
+      .where(
+        'seq',
+        'in',
+        part.map((row) => row.seq),
+      )
+      .execute()
+  }
+  await uncount(db, chunk.deleted)
+}
+
+/** Takes deleted messages off their streams' counters. */
+async function uncount(db: Executor, deleted: { stream: string }[]): Promise<void> {
+  const perStream = new Map<string, number>()
+  for (const row of deleted) perStream.set(row.stream, (perStream.get(row.stream) ?? 0) + 1)
+  for (const [stream, count] of perStream) {
+    await db
+      .updateTable('streams')
+      .set({ message_count: sql`message_count - ${count}` })
+      .where('name', '=', stream)
+      .execute()
+  }
+}
+
+/** Whether a visible message of `stream` already holds this messageId. */
+export async function messageIdTaken(db: Executor, stream: string, messageId: string): Promise<boolean> {
+  const sqlite = sqliteOf(db)
+  if (sqlite) {
+    const row = prepared(sqlite, 'select 1 from raw_messages where stream = ? and message_id = ?').get(
+      stream,
+      messageId,
+    )
+    return row !== undefined
+  }
+  const row = await db
+    .selectFrom('raw_messages')
+    .select('seq')
+    .where('stream', '=', stream)
+    .where('message_id', '=', messageId)
+    .executeTakeFirst()
+  return row !== undefined
 }
 
 /** The same writes on SQLite, one cached statement per row (see sqlite-handle.ts). */
@@ -245,5 +301,15 @@ function writeUnifiedSqlite(sqlite: SQLite.Database, chunk: Parameters<typeof wr
       upsertIdentity.run(row.key, row.field, row.value, row.profileId, row.joins, row.flaggedAt, now)
   }
   const applied = prepared(sqlite, 'update raw_messages set unified_at = ?, profile_id = ? where seq = ?')
-  for (const [seq, id] of chunk.assigned) applied.run(now, id, seq)
+  const claimed = prepared(
+    sqlite,
+    'update raw_messages set unified_at = ?, profile_id = ?, message_id = ? where seq = ?',
+  )
+  for (const [seq, id] of chunk.assigned) {
+    const messageId = chunk.claimedIds.get(seq)
+    if (messageId === undefined) applied.run(now, id, seq)
+    else claimed.run(now, id, messageId, seq)
+  }
+  const remove = prepared(sqlite, 'delete from raw_messages where seq = ?')
+  for (const row of chunk.deleted) remove.run(row.seq)
 }

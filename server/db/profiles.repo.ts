@@ -112,7 +112,13 @@ export async function getProfile(db: Executor, id: string) {
   const attributes: Record<string, { value: unknown; at: string; stream: string }> = {}
   for (const name of Object.keys(stamped).sort()) {
     const [value, at, , stream] = stamped[name]!
-    attributes[name] = { value, at, stream }
+    // defineProperty: an attribute named __proto__ is data, not the object's prototype.
+    Object.defineProperty(attributes, name, {
+      value: { value, at, stream },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
   }
   return {
     id: profile.id,

@@ -32,7 +32,11 @@ export async function updateUpload(
   await db.updateTable('uploads').set(changes).where('id', '=', id).execute()
 }
 
-/** Stores a batch in staging (invisible until the upload is published); returns how many were new. */
+/**
+ * Stores a batch in staging (invisible until the upload is published); returns how many were new.
+ * Staged rows hold no message_id: deduplication by messageId happens when they are unified, against
+ * visible rows, so a discarded upload can never make another copy of a message look like a duplicate.
+ */
 export async function stageRows(db: Executor, messages: NewRawMessage[]): Promise<number> {
   let stored = 0
   const sqlite = sqliteOf(db)
@@ -51,7 +55,7 @@ export async function stageRows(db: Executor, messages: NewRawMessage[]): Promis
         m.job_id ?? null,
         m.upload_id ?? null,
         m.record_key ?? null,
-        m.message_id ?? null,
+        null,
         m.payload,
       ).changes
     }
@@ -60,7 +64,7 @@ export async function stageRows(db: Executor, messages: NewRawMessage[]): Promis
   for (let i = 0; i < messages.length; i += 500) {
     const result = await db
       .insertInto('raw_messages')
-      .values(messages.slice(i, i + 500))
+      .values(messages.slice(i, i + 500).map((message) => ({ ...message, message_id: null })))
       .onConflict((conflict) => conflict.doNothing())
       .executeTakeFirst()
     stored += Number(result.numInsertedOrUpdatedRows ?? 0)

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { LoginLimiter } from '../auth/login-limiter.ts'
 import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
+import type { LaneGate } from '../data/lanes.ts'
 import type { Unifier } from '../data/unifier.ts'
 import type { Dialect } from '../db/database.ts'
 import type { Database } from '../db/schema.ts'
@@ -19,6 +20,8 @@ export interface Deps {
   version: string
   /** The bulk lane: applies published uploads and resumed streams to profiles. */
   unifier: Unifier
+  /** Lets realtime requests go before the bulk lane's next transaction. */
+  lanes: LaneGate
 }
 
 export interface AppEnv {

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream'
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { receiveUpload } from '../data/bulk-upload.ts'
@@ -163,12 +164,12 @@ export const collectRoutes = new Hono<AppEnv>()
       )
       const outcome = await receiveUpload(c.get('deps'), {
         stream,
-        body: c.req.raw.body ?? emptyBody(),
+        body: requestBody(c),
         format,
         gzip,
         options,
         dataKeyId: c.get('dataKey')?.id ?? null,
-      })
+      }).catch(interrupted)
       return c.json(
         {
           status: 200,
@@ -191,3 +192,32 @@ export const collectRoutes = new Hono<AppEnv>()
   )
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+/** A sender that hangs up mid-file gets a 4xx (should it still listen), not a server error. */
+function interrupted(error: unknown): never {
+  const code = (error as { code?: unknown } | null)?.code
+  const cutOff =
+    error instanceof Error &&
+    (error.message === 'aborted' || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE')
+  if (!cutOff) throw error
+  throw new ApiError(
+    400,
+    'UploadInterrupted',
+    'the upload was cut off before its end, so nothing was published; send the file again',
+    { cause: error },
+  )
+}
+
+/**
+ * The upload's bytes with backpressure. Under @hono/node-server the Node request itself is read:
+ * the web stream it is wrapped in (Readable.toWeb on Node 20) buffers ahead of a slow reader, so
+ * a large file would pile up in memory while staging writes it out.
+ */
+function requestBody(c: {
+  env: unknown
+  req: { raw: Request }
+}): AsyncIterable<Uint8Array> | ReadableStream<Uint8Array> {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming
+  if (incoming instanceof Readable) return incoming
+  return c.req.raw.body ?? emptyBody()
+}

@@ -166,6 +166,8 @@ export const pipelineRoutes = new Hono<AppEnv>()
         }
         await softDeletePipeline(trx, id, actor.userId, at)
       })
+      // A removed Collect API node no longer holds its stream: what it held is unified now.
+      c.get('deps').unifier.wake()
       return c.body(null, 204)
     },
   )
@@ -221,6 +223,8 @@ export const pipelineRoutes = new Hono<AppEnv>()
         startPaused: c.req.valid('json').startPaused ?? false,
         now: clock.now(),
       })
+      // A deploy can release a held stream (a node removed, or its stream renamed).
+      c.get('deps').unifier.wake()
       return c.json(result, 200)
     },
   )

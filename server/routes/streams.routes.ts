@@ -1,13 +1,25 @@
 import { Hono } from 'hono'
+import type { Selectable } from 'kysely'
 import { z } from 'zod'
 import { streamName } from '../data/collect-options.ts'
 import { findStream, listMessages, listStreams, toMessageJson } from '../db/raw-messages.repo.ts'
+import type { StreamTable } from '../db/schema.ts'
 import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
-import { params, query } from '../http/validate.ts'
+import { body, params, query } from '../http/validate.ts'
 
 const tags = ['Streams']
+
+function toStreamJson(row: Selectable<StreamTable>) {
+  return {
+    name: row.name,
+    messageCount: Number(row.message_count),
+    lastMessageAt: row.last_message_at,
+    retentionDays: row.retention_days,
+    createdAt: row.created_at,
+  }
+}
 const streamJson = z.object({
   name: z.string(),
   messageCount: z.number().int(),
@@ -52,13 +64,7 @@ export const streamRoutes = new Hono<AppEnv>()
     async (c) => {
       const { items, nextCursor } = await listStreams(c.get('deps').db, c.req.valid('query'))
       if (nextCursor) c.header('X-Next-Cursor', nextCursor)
-      const json = items.map((row) => ({
-        name: row.name,
-        messageCount: Number(row.message_count),
-        lastMessageAt: row.last_message_at,
-        retentionDays: row.retention_days,
-        createdAt: row.created_at,
-      }))
+      const json = items.map(toStreamJson)
       return c.json(json satisfies z.infer<typeof streamJson>[], 200)
     },
   )
@@ -90,5 +96,27 @@ export const streamRoutes = new Hono<AppEnv>()
       const { items, next } = await listMessages(db, name, { limit, before })
       if (next !== null) c.header('X-Next-Cursor', String(next))
       return c.json(items.map(toMessageJson) satisfies z.infer<typeof messageJson>[], 200)
+    },
+  )
+  .patch(
+    '/api/streams/:name',
+    route('editor', {
+      summary:
+        "Set a stream's retention: raw messages older than this many days are deleted (null keeps all)",
+      tags,
+      responses: { 200: answer(streamJson, 'The stream'), 404: failure('No such stream') },
+    }),
+    params(z.strictObject({ name: streamName })),
+    body(z.strictObject({ retentionDays: z.int().min(1).max(36_500).nullable() })),
+    async (c) => {
+      const { db } = c.get('deps')
+      const { name } = c.req.valid('param')
+      if (!(await findStream(db, name))) throw notFound('stream', name)
+      await db
+        .updateTable('streams')
+        .set({ retention_days: c.req.valid('json').retentionDays })
+        .where('name', '=', name)
+        .execute()
+      return c.json(toStreamJson((await findStream(db, name))!) satisfies z.infer<typeof streamJson>, 200)
     },
   )

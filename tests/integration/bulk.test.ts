@@ -233,6 +233,64 @@ describeEachDialect('collect API: bulk uploads through staging', (dialect) => {
     expect(await get(`/api/uploads/${id}`)).toMatchObject({ status: 'unified', unified: 8001 })
   })
 
+  it('deduplicates messageIds against visible messages only: a staged copy never shadows a live one', async () => {
+    // A live message first; an upload repeating it stores the rest and counts the repeat.
+    const live = { messageId: 'dup-live', email: 'dl@example.com' }
+    await t().send('POST', '/collect/json/dedup', { body: live, headers: { authorization: key } })
+    const lines = [
+      live,
+      { messageId: 'dup-new', email: 'dn@example.com' },
+      { messageId: 'dup-new', email: 'dn@example.com' },
+    ]
+    const answer = await upload(
+      'dedup',
+      lines.map((l) => JSON.stringify(l)).join('\n'),
+      'application/x-ndjson',
+    )
+    await t().deps.unifier.drain()
+    expect(await get(`/api/uploads/${answer.json.data.upload_id}`)).toMatchObject({
+      status: 'unified',
+      stored: 1,
+      duplicates: 2,
+      unified: 1,
+    })
+    expect((await payloads('dedup')).map((p: { messageId: string }) => p.messageId)).toEqual([
+      'dup-live',
+      'dup-new',
+    ])
+
+    // An upload still streaming in holds a messageId that a realtime sender then uses; the upload
+    // fails, and the realtime copy must be the one that stays.
+    let push!: ReadableStreamDefaultController<Uint8Array>
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        push = controller
+      },
+    })
+    const rows = [
+      { messageId: 'shadow', email: 'sh@example.com' },
+      ...Array.from({ length: 3000 }, (_, n) => ({ n, email: `f${n}@example.com` })),
+    ]
+    push.enqueue(new TextEncoder().encode(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n`))
+    const pending = upload('dedup', body, 'application/x-ndjson')
+    for (let tries = 0; tries < 200; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      const [row] = await get('/api/uploads?stream=dedup&status=receiving')
+      if (row?.stored >= 1000) break
+    }
+    const realtime = await t().send('POST', '/collect/json/dedup', {
+      body: { messageId: 'shadow', email: 'sh@example.com', via: 'realtime' },
+      headers: { authorization: key },
+    })
+    expect(realtime.json.data).toMatchObject({ message_count: 1, duplicate_count: 0 })
+    push.enqueue(new TextEncoder().encode('not json\n'))
+    push.close()
+    expect((await pending).status).toBe(400)
+    await t().deps.unifier.drain()
+    const shadows = (await payloads('dedup')).filter((p: { messageId?: string }) => p.messageId === 'shadow')
+    expect(shadows).toEqual([{ messageId: 'shadow', email: 'sh@example.com', via: 'realtime' }])
+  })
+
   it('never lets an older backfill row overwrite a newer live value', async () => {
     await t().send('POST', '/collect/json/live?timestamp_field=ts', {
       body: { user_id: 'bf-1', plan: 'live-new', ts: '2026-02-01T00:00:00Z' },

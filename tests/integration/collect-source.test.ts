@@ -85,6 +85,18 @@ describeEachDialect('Collect API source node: mapping and pause', (dialect) => {
     expect(logs.map((l: { event: string }) => l.event)).toContain('Resumed')
   })
 
+  it('forgets a person whose messages are still held by a paused node', async () => {
+    const [cy] = await get('/api/profiles?q=cy@example.com')
+    expect((await t().send('POST', `/api/jobs/${jobId}/pause`, { cookie: admin })).json.status).toBe('paused')
+    expect((await collect({ 'Email Address': 'CY@example.com', first: 'Secret' })).status).toBe(200)
+    expect((await t().send('DELETE', `/api/profiles/${cy.id}`, { cookie: admin })).status).toBe(204)
+    expect((await t().send('POST', `/api/jobs/${jobId}/resume`, { cookie: admin })).status).toBe(200)
+    await t().deps.unifier.drain()
+    // The held message named the forgotten person: it is dropped, not turned into a new profile.
+    expect(await get('/api/profiles?q=cy@example.com')).toEqual([])
+    expect(JSON.stringify(await get('/api/streams/signups/messages'))).not.toContain('Secret')
+  })
+
   it('refuses transitions that make no sense', async () => {
     const again = await t().send('POST', `/api/jobs/${jobId}/resume`, { cookie: admin })
     expect(again.status).toBe(409)

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest'
+import { sweepRetention } from '../../server/data/retention.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 
@@ -209,5 +210,50 @@ describeEachDialect('collect API (realtime JSON) and streams', (dialect) => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, n) => 24 - n))
     const search = await t().send('GET', '/api/streams?q=PAG', { cookie: admin })
     expect(search.json.map((s: { name: string }) => s.name)).toEqual(['paged'])
+  })
+})
+
+describeEachDialect('stream retention', (dialect) => {
+  const t = useTestApp(dialect)
+
+  it('deletes unified raw messages past a stream retention, keeps pending ones and profiles', async () => {
+    const { send, setupAdmin, clock, database } = t()
+    const cookie = await setupAdmin()
+    const key = (await send('POST', '/api/data-keys', { cookie, body: { name: 'k' } })).json.key
+    // API tokens, not sessions: the clock moves weeks ahead, past any session's life.
+    const token = async (role: string) =>
+      (await send('POST', '/api/tokens', { cookie, body: { name: role, role } })).json.token as string
+    const [admin, editor, viewer] = [await token('admin'), await token('editor'), await token('viewer')]
+    const post = (body: unknown) =>
+      send('POST', '/collect/json/kept', { body, headers: { authorization: key } })
+    await post({ email: 'old@example.com', plan: 'pro' })
+    clock.advance(10 * 86_400_000)
+    await post({ email: 'new@example.com' })
+    // A pending message (as a paused source leaves it) is never lost to retention.
+    await database.db
+      .updateTable('raw_messages')
+      .set({ unified_at: null })
+      .where('payload', 'like', '%new@%')
+      .execute()
+    clock.advance(10 * 86_400_000)
+    const body = { retentionDays: 15 }
+    expect((await send('PATCH', '/api/streams/kept', { token: viewer, body })).status).toBe(403)
+    const set = await send('PATCH', '/api/streams/kept', { token: editor, body })
+    expect(set.status).toBe(200)
+    expect(set.json.retentionDays).toBe(15)
+    expect(
+      (await send('PATCH', '/api/streams/kept', { token: admin, body: { retentionDays: 0 } })).status,
+    ).toBe(400)
+    expect((await send('PATCH', '/api/streams/nope', { token: admin, body })).status).toBe(404)
+    const deleted = await sweepRetention(database.db, clock.now())
+    expect(Object.fromEntries(deleted)).toEqual({ kept: 1 })
+    const left = (await send('GET', '/api/streams/kept/messages', { token: admin })).json
+    expect(left.map((m: { payload: { email: string } }) => m.payload.email)).toEqual(['new@example.com'])
+    expect((await send('GET', '/api/streams?q=kept', { token: admin })).json[0].messageCount).toBe(1)
+    expect((await send('GET', '/api/profiles?q=old@example.com', { token: admin })).json).toHaveLength(1)
+    await send('PATCH', '/api/streams/kept', { token: admin, body: { retentionDays: null } })
+    clock.advance(1000 * 86_400_000)
+    await database.db.updateTable('raw_messages').set({ unified_at: clock.now().toISOString() }).execute()
+    expect((await sweepRetention(database.db, clock.now())).size).toBe(0)
   })
 })

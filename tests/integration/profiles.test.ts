@@ -218,9 +218,14 @@ describeEachDialect('profiles: identity resolution, last writer wins, merges, pr
     expect(left.map((m: { payload: { email?: string } }) => m.payload.email)).toEqual(['keep@example.com'])
     const streams = (await t().send('GET', '/api/streams?q=gdpr', { cookie: admin })).json
     expect(streams[0].messageCount).toBe(1)
-    // Suppressed: new messages about the person are stored raw but never become a profile again.
-    await collect('gdpr', { email: 'Forget@example.com', page: '/again' })
+    // Suppressed: a message naming the person again, even beside a new identity, is dropped whole:
+    // no profile, no attributes, no raw copy.
+    await collect('gdpr', { email: 'Forget@example.com', anonymous_id: 'new-device', name: 'Returning' })
     expect(await find('forget@example.com')).toEqual([])
+    expect(await find('new-device')).toEqual([])
+    expect(await find('Returning')).toEqual([])
+    const after = (await t().send('GET', '/api/streams/gdpr/messages', { cookie: admin })).json
+    expect(after.map((m: { payload: { email?: string } }) => m.payload.email)).toEqual(['keep@example.com'])
     const suppressions = await t().database.db.selectFrom('suppressions').selectAll().execute()
     expect(JSON.stringify(suppressions)).not.toContain('forget@example.com')
     expect(suppressions.length).toBeGreaterThanOrEqual(2)

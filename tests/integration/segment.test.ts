@@ -240,6 +240,23 @@ describeEachDialect('Segment-spec collect API (/v1/*)', (dialect) => {
     expect(brotli.json.error.message).toMatch(/"br" is not supported/)
   })
 
+  it('merges an anonymous visitor into the user an alias names', async () => {
+    await v1('/v1/identify', { anonymousId: 'alias-anon', traits: { plan: 'trial' } })
+    await v1('/v1/alias', { previousId: 'alias-anon', userId: 'alias-user' })
+    await v1('/v1/track', { userId: 'alias-user', event: 'Upgraded' })
+    const found = await t().send('GET', '/api/profiles?q=alias-', { cookie: admin })
+    expect(found.json).toHaveLength(1)
+    const person = await t().send('GET', `/api/profiles/${found.json[0].id}`, { cookie: admin })
+    expect(person.json.identities.map((i: { value: string }) => i.value).sort()).toEqual([
+      'alias-anon',
+      'alias-user',
+    ])
+    expect(person.json.attributes).toMatchObject({
+      plan: { value: 'trial' },
+      last_event: { value: 'Upgraded' },
+    })
+  })
+
   it('refuses a missing or unknown key with 401 and a body over 1 MB with 413', async () => {
     const event = { userId: 'x', event: 'auth' }
     const missing = await v1('/v1/track', event, {})
@@ -459,6 +476,7 @@ describe('segmentRecord: a Segment message as a flat record for unification', ()
     expect(segmentRecord({ type: 'alias', previousId: 'a1', userId: 'u1' })).toEqual({
       user_id: 'u1',
       previous_id: 'a1',
+      anonymous_id: 'a1',
     })
     expect(
       segmentRecord({

@@ -38,6 +38,12 @@ describe('logs', () => {
     expect(safeUrl('/collect/json/web?access_token=sekrit&dryrun=true')).toBe(
       '/collect/json/web?access_token=[redacted]&dryrun=true',
     )
+    // Encoded names reach the router decoded; keys sent under other names are credentials too.
+    expect(safeUrl('/collect/json/web?access%5Ftoken=sekrit&writeKey=k2&apikey=k3&filename=a.csv#x')).toBe(
+      '/collect/json/web?access%5Ftoken=[redacted]&writeKey=[redacted]&apikey=[redacted]&filename=a.csv#x',
+    )
+    expect(safeUrl('/v1/batch?%E0%A4%A=sekrit')).toBe('/v1/batch?%E0%A4%A=[redacted]')
+    expect(safeUrl('/api/health')).toBe('/api/health')
   })
 
   it('logs each API request as one JSON line with a request id and never the password sent', async () => {

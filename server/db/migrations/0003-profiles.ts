@@ -1,4 +1,4 @@
-import { type Kysely, PostgresAdapter } from 'kysely'
+import { type Kysely, PostgresAdapter, sql } from 'kysely'
 
 /**
  * Bulk uploads (staging), profiles and identity resolution (DESIGN.md §5). Frozen once landed.
@@ -45,7 +45,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   await db.schema.createIndex('profiles_updated').on('profiles').columns(['updated_at', 'id']).execute()
 
-  // One row per identity value (`key` = field + U+001F + normalised value).
+  // One row per identity value (`key` = field + U+001F + normalised value). On SQLite the table is
+  // its key's B-tree (WITHOUT ROWID): a new identity is one random insert, not a row plus an index.
   await db.schema
     .createTable('profile_identities')
     .addColumn('key', 'text', (c) => c.primaryKey())
@@ -56,6 +57,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('joins', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('flagged_at', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .$call((table) => (postgres ? table : table.modifyEnd(sql`without rowid`)))
     .execute()
   await db.schema
     .createIndex('profile_identities_profile')
