@@ -1,7 +1,14 @@
 import { newId } from '../db/ids.ts'
 import { countInStreams } from '../db/raw-messages.repo.ts'
 import type { NewRawMessage } from '../db/schema.ts'
-import { discardStaging, insertUpload, stageRows, staleUploads, updateUpload } from '../db/uploads.repo.ts'
+import {
+  discardStaging,
+  insertUpload,
+  lastSeq,
+  stageRows,
+  staleUploads,
+  updateUpload,
+} from '../db/uploads.repo.ts'
 import { ApiError } from '../errors.ts'
 import type { Deps } from '../http/context.ts'
 import { type BulkOptions, parseBulk, parseDelimiter, parseHeaderList } from './bulk-parse.ts'
@@ -74,6 +81,7 @@ export async function receiveUpload(
       droperrors: options.droperrors ? 1 : 0,
       data_key_id: input.dataKeyId,
       created_at: receivedAt,
+      after_seq: await lastSeq(db),
     })
   }
   let rowsRead = 0

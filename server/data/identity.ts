@@ -36,6 +36,26 @@ export const DEFAULT_RULES: IdentityRules = {
 const UNRANKED = 10_000
 const MAX_VALUE = 500
 
+/**
+ * Values senders write when they have no id: an SDK bug sending `"undefined"` as every user's id
+ * would otherwise make one person of everyone it touches. They identify no one.
+ */
+const PLACEHOLDERS = new Set([
+  'undefined',
+  'null',
+  'nil',
+  'none',
+  'nan',
+  '0',
+  '-1',
+  'unknown',
+  'n/a',
+  'na',
+  '[object object]',
+  'anonymous',
+  'guest',
+])
+
 export interface Identity {
   field: string
   value: string
@@ -56,7 +76,7 @@ export function normalizeIdentity(value: unknown, normalize: 'email' | 'lowercas
   else if (typeof value === 'number' && Number.isFinite(value)) text = String(value)
   else if (typeof value === 'bigint') text = String(value)
   else return null
-  if (!text || text.length > MAX_VALUE) return null
+  if (!text || text.length > MAX_VALUE || PLACEHOLDERS.has(text.toLowerCase())) return null
   return normalize === 'none' ? text : text.toLowerCase()
 }
 

@@ -1,10 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { serialize } from '../db/locks.ts'
-import type { Database } from '../db/schema.ts'
+import { anySuppressed } from '../db/profiles-write.repo.ts'
+import type { Database, Executor } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
 import type { Deps } from '../http/context.ts'
-import { loadSourceSettings } from './sources.ts'
+import type { IdentityRules } from './identity.ts'
+import { loadSourceSettings, type SourceSettings } from './sources.ts'
 import { type PendingMessage, unifyMessages } from './unify.ts'
 
 /** Messages in the first transaction; later ones are sized to the lanes' time budget. */
@@ -33,10 +35,27 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
   let again = false
   let stopped = false
 
+  // Settings read at most once a second: a backfill runs thousands of passes, and a pause or a
+  // rule change a second late is still "at the next batch boundary" as far as anyone can tell.
+  let cached: { at: number; settings: SourceSettings; rules: IdentityRules } | null = null
+  async function current(trx: Executor) {
+    if (!cached || performance.now() - cached.at > 1000) {
+      cached = {
+        at: performance.now(),
+        settings: await loadSourceSettings(trx),
+        rules: await getIdentityRules(trx),
+      }
+    }
+    return cached
+  }
+
   async function pass(): Promise<number> {
     return deps.db.transaction().execute(async (trx) => {
       await serialize(trx, 'sluice.unify')
-      const held = [...(await loadSourceSettings(trx)).held]
+      const { settings: streams, rules } = await current(trx)
+      // Not cached: a person deleted a moment ago must not come back from this pass.
+      const suppressions = await anySuppressed(trx)
+      const held = [...streams.held]
       let select = trx
         .selectFrom('raw_messages')
         .leftJoin('uploads', 'uploads.id', 'raw_messages.upload_id')
@@ -55,16 +74,15 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
       if (held.length) select = select.where('raw_messages.stream', 'not in', held)
       const messages: PendingMessage[] = await select.orderBy('raw_messages.seq').limit(chunk).execute()
       if (messages.length === 0) return 0
-      const settings = await loadSourceSettings(
-        trx,
-        messages.flatMap((message) => (message.job_id ? [message.job_id] : [])),
-      )
+      const jobIds = messages.flatMap((message) => (message.job_id ? [message.job_id] : []))
+      const settings = jobIds.length ? await loadSourceSettings(trx, jobIds) : streams
       const now = deps.clock.now().toISOString()
       const result = await unifyMessages(trx, messages, {
-        rules: await getIdentityRules(trx),
+        rules,
         mappingFor: settings.mappingFor,
         mergeCap: deps.config.mergeCap,
         now,
+        suppressions,
       })
       const uploads = new Set([...result.unifiedByUpload.keys(), ...result.duplicatesByUpload.keys()])
       for (const uploadId of uploads) {
@@ -110,6 +128,8 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
   }
 
   function drain(): Promise<void> {
+    // Whoever asks for a pass may have just changed what it depends on (a resume, new rules).
+    cached = null
     if (running) {
       again = true
       return running

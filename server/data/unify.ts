@@ -33,6 +33,8 @@ export interface UnifyContext {
   mappingFor(message: PendingMessage): Mapping | null
   mergeCap: number
   now: string
+  /** Whether any identity is suppressed, when the caller already knows; else it is looked up. */
+  suppressions?: boolean
 }
 
 export interface UnifyResult {
@@ -113,7 +115,7 @@ export async function unifyMessages(
   const keys = new Set<string>()
   for (const entry of prepared) for (const { key } of entry.identities) keys.add(key)
   const suppressed = new Set<string>()
-  if (await anySuppressed(trx)) {
+  if (context.suppressions ?? (await anySuppressed(trx))) {
     const hashes = new Map([...keys].map((key) => [key, identityHash(key)]))
     const found = await loadSuppressed(trx, [...hashes.values()])
     for (const [key, hash] of hashes) if (found.has(hash)) suppressed.add(key)
@@ -284,12 +286,8 @@ function stampOf(profile: ProfileState, name: string): Stamped | undefined {
 }
 
 function setStamp(profile: ProfileState, name: string, stamped: Stamped): void {
-  Object.defineProperty(profile.attributes, name, {
-    value: stamped,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  })
+  if (name !== '__proto__') profile.attributes[name] = stamped
+  else Object.defineProperty(profile.attributes, name, { value: stamped, enumerable: true, writable: true })
 }
 
 /** The messageId a staged row was sent with (Lytics rows and Segment messages name it alike). */

@@ -48,8 +48,8 @@ export function openDatabase(
   sqlite.pragma('foreign_keys = ON')
   // NORMAL is durable across application crashes in WAL mode and ~9x faster per transaction (TOOLCHAIN.md).
   sqlite.pragma('synchronous = NORMAL')
-  // Identity keys land all over their index; 32 MB of page cache keeps a million people's lookups off disk.
-  sqlite.pragma('cache_size = -32000')
+  // Identity keys land all over their index; 16 MB of page cache keeps most lookups off disk.
+  sqlite.pragma('cache_size = -16000')
   // SQLite's lower() folds ASCII only; PostgreSQL's folds all of Unicode. Search must match alike.
   sqlite.function('lower', { deterministic: true }, (value: unknown) =>
     typeof value === 'string' ? value.toLowerCase() : value,

@@ -189,6 +189,7 @@ export interface UploadTable {
   timestamp_field: string | null
   droperrors: ColumnType<number, number | undefined, number>
   data_key_id: string | null
+  after_seq: ColumnType<number, number | undefined, number>
   bytes_read: ColumnType<number, number | undefined, number>
   rows_read: ColumnType<number, number | undefined, number>
   stored: ColumnType<number, number | undefined, number>

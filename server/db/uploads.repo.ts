@@ -11,7 +11,15 @@ export async function insertUpload(
   db: Executor,
   upload: Pick<
     Upload,
-    'id' | 'stream' | 'format' | 'filename' | 'timestamp_field' | 'droperrors' | 'data_key_id' | 'created_at'
+    | 'id'
+    | 'stream'
+    | 'format'
+    | 'filename'
+    | 'timestamp_field'
+    | 'droperrors'
+    | 'data_key_id'
+    | 'created_at'
+    | 'after_seq'
   >,
 ): Promise<void> {
   await db
@@ -74,16 +82,37 @@ export async function stageRows(db: Executor, messages: NewRawMessage[]): Promis
 
 /** Deletes an upload's staged rows in short transactions, so a discarded 1 GB file blocks no one. */
 export async function discardStaging(db: Executor, uploadId: string, chunk = 5000): Promise<void> {
+  const upload = await db
+    .selectFrom('uploads')
+    .select('after_seq')
+    .where('id', '=', uploadId)
+    .executeTakeFirst()
+  const after = Number(upload?.after_seq ?? 0)
   for (;;) {
     const result = await db
       .deleteFrom('raw_messages')
       .where('seq', 'in', (eb) =>
-        eb.selectFrom('raw_messages').select('seq').where('upload_id', '=', uploadId).limit(chunk),
+        eb
+          .selectFrom('raw_messages')
+          .select('seq')
+          .where('seq', '>', after)
+          .where('upload_id', '=', uploadId)
+          .orderBy('seq')
+          .limit(chunk),
       )
       .executeTakeFirst()
     if (Number(result.numDeletedRows) < chunk) return
     await nextTurn()
   }
+}
+
+/** The highest ingest sequence so far: every row staged after this call is above it. */
+export async function lastSeq(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('raw_messages')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst()
+  return Number(row?.seq ?? 0)
 }
 
 /** Uploads left `receiving` by a process that died: no one will finish them. */

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { jobConnector } from '../../nodes/connectors.ts'
 import { ConnectorError, type SourceRecord } from '../../nodes/define.ts'
 import { catalogueJson, findJobType, findProvider } from '../../nodes/index.ts'
+import { listMessages } from '../db/raw-messages.repo.ts'
 import { ApiError } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
@@ -115,6 +116,17 @@ export const providerRoutes = new Hono<AppEnv>()
           .map((issue) => `config.${issue.path.join('.')}: ${issue.message}`)
           .join('; ')
         throw new ApiError(400, 'InvalidConfig', message)
+      }
+      // A pushed source reads nothing: what it holds is its stream's newest raw messages.
+      const stream = (config.data as { stream?: unknown }).stream
+      if (jobType.defaultCadence === 'realtime' && typeof stream === 'string') {
+        const { items } = await listMessages(c.get('deps').db, stream, { limit: PREVIEW_LIMIT })
+        const records = items.map((row) => ({
+          key: String(row.seq),
+          eventTime: row.event_time,
+          data: JSON.parse(row.payload) as Record<string, unknown>,
+        }))
+        return c.json({ records, schema: inferSchema(records) }, 200)
       }
       const connector = jobConnector(input.provider, input.jobType)
       if (connector?.direction !== 'import') {

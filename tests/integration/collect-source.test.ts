@@ -85,6 +85,20 @@ describeEachDialect('Collect API source node: mapping and pause', (dialect) => {
     expect(logs.map((l: { event: string }) => l.event)).toContain('Resumed')
   })
 
+  it('previews a Collect API node with its stream’s newest messages', async () => {
+    const preview = await t().send('POST', '/api/preview', {
+      cookie: admin,
+      body: { provider: 'collect', jobType: 'stream', config: { stream: 'signups' } },
+    })
+    expect(preview.status).toBe(200)
+    expect(preview.json.records[0].data).toMatchObject({ 'Email Address': ' Cy@Example.COM ' })
+    const empty = await t().send('POST', '/api/preview', {
+      cookie: admin,
+      body: { provider: 'collect', jobType: 'stream', config: { stream: 'nothing_yet' } },
+    })
+    expect(empty.json.records).toEqual([])
+  })
+
   it('forgets a person whose messages are still held by a paused node', async () => {
     const [cy] = await get('/api/profiles?q=cy@example.com')
     expect((await t().send('POST', `/api/jobs/${jobId}/pause`, { cookie: admin })).json.status).toBe('paused')

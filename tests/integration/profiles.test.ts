@@ -197,6 +197,15 @@ describeEachDialect('profiles: identity resolution, last writer wins, merges, pr
     }
   })
 
+  it('ignores placeholder identity values an SDK sends when it has no id', async () => {
+    for (const [n, junk] of ['undefined', 'null', 'NaN', '0', 'N/A'].entries()) {
+      await collect('junk', { user_id: junk, email: `junk${n}@example.com` })
+    }
+    const people = await find('junk')
+    expect(people).toHaveLength(5)
+    for (const person of people) expect(person.identities.map((i) => i.field)).toEqual(['email'])
+  })
+
   it('deletes a person on request: profile, raw messages (also of merged profiles), and suppresses them', async () => {
     await collect('gdpr', { anonymous_id: 'g-anon', page: '/a' })
     t().clock.advance(1000)

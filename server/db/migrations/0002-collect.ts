@@ -64,12 +64,6 @@ export async function up(db: Kysely<any>): Promise<void> {
     .where(sql.ref('job_id'), 'is not', null)
     .execute()
   await db.schema
-    .createIndex('raw_messages_upload')
-    .on('raw_messages')
-    .columns(['upload_id', 'seq'])
-    .where(sql.ref('upload_id'), 'is not', null)
-    .execute()
-  await db.schema
     .createIndex('raw_messages_profile')
     .on('raw_messages')
     .column('profile_id')
