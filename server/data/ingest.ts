@@ -1,4 +1,5 @@
 import { serialize } from '../db/locks.ts'
+import { addUnifyMetrics } from '../db/metrics.repo.ts'
 import { insertRawMessages } from '../db/raw-messages.repo.ts'
 import type { NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
@@ -23,16 +24,18 @@ export async function ingestRealtime(
     const rows = await insertRawMessages(trx, messages)
     const settings = await loadSourceSettings(trx)
     const now = deps.clock.now().toISOString()
-    await unifyMessages(
+    const result = await unifyMessages(
       trx,
       rows.filter((row) => !settings.held.has(row.stream)),
       {
         rules: await getIdentityRules(trx),
         mappingFor: settings.mappingFor,
+        jobOf: settings.jobOf,
         mergeCap: deps.config.mergeCap,
         now,
       },
     )
+    await addUnifyMetrics(trx, result.byJob, now)
     return rows.length
   })
   return { stored, duplicates: messages.length - stored }

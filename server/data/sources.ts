@@ -7,6 +7,8 @@ export interface SourceSettings {
   /** Streams whose every Collect API node is paused: stored, not unified until resume. */
   held: Set<string>
   mappingFor(message: PendingMessage): Mapping | null
+  /** The Collect API job a stream's messages count for (metrics), if a node names it. */
+  jobOf(stream: string): string | null
 }
 
 const parse = <T>(text: string | null): T | null => (text ? (JSON.parse(text) as T) : null)
@@ -21,12 +23,12 @@ export async function loadSourceSettings(
 ): Promise<SourceSettings> {
   const collectJobs = await db
     .selectFrom('jobs')
-    .select(['status', 'config', 'mapping', 'updated_at'])
+    .select(['id', 'status', 'config', 'mapping', 'updated_at'])
     .where('provider', '=', 'collect')
     .where('status', '<>', 'removed')
     .orderBy('updated_at')
     .execute()
-  const byStream = new Map<string, { paused: boolean; mapping: Mapping | null }>()
+  const byStream = new Map<string, { paused: boolean; mapping: Mapping | null; jobId: string }>()
   for (const job of collectJobs) {
     const stream = parse<{ stream?: string }>(job.config)?.stream
     if (!stream) continue
@@ -34,6 +36,7 @@ export async function loadSourceSettings(
     byStream.set(stream, {
       paused: (before?.paused ?? true) && job.status === 'paused',
       mapping: parse<Mapping>(job.mapping),
+      jobId: job.id,
     })
   }
   const jobMappings = new Map<string, Mapping | null>()
@@ -47,6 +50,7 @@ export async function loadSourceSettings(
   }
   return {
     held: new Set([...byStream].filter(([, entry]) => entry.paused).map(([stream]) => stream)),
+    jobOf: (stream) => byStream.get(stream)?.jobId ?? null,
     mappingFor: (message) =>
       message.job_id
         ? (jobMappings.get(message.job_id) ?? null)

@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import { sql } from 'kysely'
 import { serialize } from '../db/locks.ts'
+import { addUnifyMetrics } from '../db/metrics.repo.ts'
 import { anySuppressed } from '../db/profiles-write.repo.ts'
 import type { Database, Executor } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
@@ -80,10 +81,12 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
       const result = await unifyMessages(trx, messages, {
         rules,
         mappingFor: settings.mappingFor,
+        jobOf: streams.jobOf,
         mergeCap: deps.config.mergeCap,
         now,
         suppressions,
       })
+      await addUnifyMetrics(trx, result.byJob, now)
       const uploads = new Set([...result.unifiedByUpload.keys(), ...result.duplicatesByUpload.keys()])
       for (const uploadId of uploads) {
         const count = result.unifiedByUpload.get(uploadId) ?? 0

@@ -33,6 +33,8 @@ export interface UnifyContext {
   mappingFor(message: PendingMessage): Mapping | null
   mergeCap: number
   now: string
+  /** The job a pushed stream's messages count for (its Collect API node); job rows name their own. */
+  jobOf?: (stream: string) => string | null
   /** Whether any identity is suppressed, when the caller already knows; else it is looked up. */
   suppressions?: boolean
 }
@@ -155,14 +157,14 @@ export async function unifyMessages(
     if (found.some((identity) => suppressed.has(identity.key))) {
       deleted.push(message)
       result.suppressed += 1
-      tally(result, message, null)
+      tally(result, message, null, context.jobOf)
       continue
     }
     const usable = found
     if (usable.length === 0) {
       assigned.set(message.seq, null)
       result.omitted += 1
-      tally(result, message, null)
+      tally(result, message, null, context.jobOf)
       continue
     }
     const known: { identity: Identity; row: IdentityRow }[] = []
@@ -254,7 +256,8 @@ export async function unifyMessages(
     if (touched || unknown.length > 0 || target.isNew) target.dirty = true
     if (target.dirty) changed.add(target.id)
     assigned.set(message.seq, target.id)
-    tally(result, message, target.id)
+    // A message that changed nothing is neither an added nor an omitted profile in the metrics.
+    tally(result, message, target.dirty ? target.id : undefined, context.jobOf)
   }
 
   for (const row of identities.values()) row.profileId = find(row.profileId)
@@ -268,15 +271,22 @@ export async function unifyMessages(
   return result
 }
 
-function tally(result: UnifyResult, message: PendingMessage, profileId: string | null) {
+/** Counts a message: applied to `profileId` (changed), applied with no change (undefined), or omitted (null). */
+function tally(
+  result: UnifyResult,
+  message: PendingMessage,
+  profileId: string | null | undefined,
+  jobOf?: UnifyContext['jobOf'],
+) {
   if (message.upload_id) {
     result.unifiedByUpload.set(message.upload_id, (result.unifiedByUpload.get(message.upload_id) ?? 0) + 1)
   }
-  if (message.job_id) {
-    const counts = result.byJob.get(message.job_id) ?? { changed: new Set<string>(), omitted: 0 }
+  const jobId = message.job_id ?? jobOf?.(message.stream) ?? null
+  if (jobId) {
+    const counts = result.byJob.get(jobId) ?? { changed: new Set<string>(), omitted: 0 }
     if (profileId) counts.changed.add(profileId)
-    else counts.omitted += 1
-    result.byJob.set(message.job_id, counts)
+    else if (profileId === null) counts.omitted += 1
+    result.byJob.set(jobId, counts)
   }
 }
 

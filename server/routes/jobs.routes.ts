@@ -229,7 +229,8 @@ export const jobRoutes = new Hono<AppEnv>()
       const { clock } = c.get('deps')
       const job = await jobOr404(c, c.req.valid('param').id)
       const input = c.req.valid('query')
-      const to = input.to ? new Date(input.to) : clock.now()
+      // By default up to and including this instant, so the current hour's bucket is always in.
+      const to = input.to ? new Date(input.to) : new Date(clock.now().getTime() + 1)
       const from = input.from ? new Date(input.from) : new Date(to.getTime() - 7 * DAY)
       const metrics = await listMetrics(c.get('deps').db, job.id, {
         from: from.toISOString(),
