@@ -12,6 +12,23 @@ export const MAX_DEPTH = 64
 
 /** First problem a stored payload would hit: a NUL (PostgreSQL text refuses it) or too deep nesting. */
 export function storageProblem(value: unknown): string | null {
+  // Most rows are flat: check their values in place and walk (building paths) only when needed.
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    let flat = true
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue
+      const inner = (value as Record<string, unknown>)[key]
+      if (key.includes('\u0000') || (typeof inner === 'string' && inner.includes('\u0000'))) {
+        flat = false
+        break
+      }
+      if (inner !== null && typeof inner === 'object') {
+        flat = false
+        break
+      }
+    }
+    if (flat) return null
+  }
   const stack: [unknown, string, number][] = [[value, '', 0]]
   while (stack.length) {
     const [item, path, depth] = stack.pop()!

@@ -10,6 +10,22 @@ const NO_OFFSET = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/
  * Returns null when the value is not a date.
  */
 export function toUtc(value: unknown): string | null {
+  // Exports repeat the same few timestamps row after row; a small memo skips re-parsing them.
+  if (typeof value === 'string') {
+    const known = memo.get(value)
+    if (known !== undefined) return known
+    const parsed = parseUtc(value)
+    if (memo.size >= MEMO_SIZE) memo.clear()
+    memo.set(value, parsed)
+    return parsed
+  }
+  return parseUtc(value)
+}
+
+const MEMO_SIZE = 4096
+const memo = new Map<string, string | null>()
+
+function parseUtc(value: unknown): string | null {
   let ms: number
   if (typeof value === 'number' || (typeof value === 'string' && NUMERIC.test(value.trim()))) {
     const n = Number(value)

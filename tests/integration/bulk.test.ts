@@ -331,6 +331,12 @@ describeEachDialect('collect API: bulk uploads through staging', (dialect) => {
     expect(json.json.error.code).toBe('InvalidBulkFile')
     expect((await upload('bad', 'a\n1\n', 'text/csv', '?delimiter=;')).status).toBe(400)
     expect((await upload('not a stream', 'a\n1\n', 'text/csv')).status).toBe(400)
+    // PostgreSQL text cannot hold NUL: such a row is a counted reject, flat or nested.
+    const nul = await upload('nul', 'a,b\n1,x\u0000y\n2,ok\n', 'text/csv', '?droperrors=true')
+    expect(nul.json.data).toMatchObject({ message_count: 1, rejected_count: 1 })
+    expect(nul.json.data.errors[0]).toEqual({ row: 2, reason: 'b must not contain the NUL character' })
+    const nested = await upload('nul', '{"a":{"b":["\\u0000"]}}\n', 'application/x-ndjson', '?droperrors=true')
+    expect(nested.json.data.errors[0].reason).toBe('a.b.0 must not contain the NUL character')
     const saved = key
     key = 'sdk_unknown'
     expect((await upload('bad', 'a\n1\n', 'text/csv')).status).toBe(401)
