@@ -3,11 +3,18 @@ import { Navigate, Route, Routes } from 'react-router'
 import { AuthGate } from './auth/AuthGate.tsx'
 import { AppShell } from './components/AppShell.tsx'
 import { Loading } from './components/QueryStates.tsx'
+import { DataKeysPage } from './pages/DataKeysPage.tsx'
 import { DataPage } from './pages/DataPage.tsx'
 import { DestinationsPage } from './pages/DestinationsPage.tsx'
+import { IdentityRulesPage } from './pages/IdentityRulesPage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
 import { PipelinesPage } from './pages/PipelinesPage.tsx'
+import { ProfilePage } from './pages/ProfilePage.tsx'
+import { ProfilesPage } from './pages/ProfilesPage.tsx'
 import { SourcesPage } from './pages/SourcesPage.tsx'
+import { StreamPage } from './pages/StreamPage.tsx'
+import { StreamsPage } from './pages/StreamsPage.tsx'
+import { UploadsPage } from './pages/UploadsPage.tsx'
 import { VaultPage } from './pages/VaultPage.tsx'
 
 // The canvas (React Flow, the edge rules and their zod schemas) loads only when a pipeline is opened.
@@ -37,7 +44,16 @@ export function App() {
             <Route path="sources" element={<SourcesPage />} />
             <Route path="destinations" element={<DestinationsPage />} />
             <Route path="vault" element={<VaultPage />} />
-            <Route path="data" element={<DataPage />} />
+            <Route path="data" element={<DataPage />}>
+              <Route index element={<Navigate to="streams" replace />} />
+              <Route path="streams" element={<StreamsPage />} />
+              <Route path="streams/:name" element={<StreamPage />} />
+              <Route path="profiles" element={<ProfilesPage />} />
+              <Route path="profiles/:id" element={<ProfilePage />} />
+              <Route path="uploads" element={<UploadsPage />} />
+              <Route path="keys" element={<DataKeysPage />} />
+              <Route path="identity-rules" element={<IdentityRulesPage />} />
+            </Route>
             <Route path="*" element={<NotFoundPage />} />
           </Route>
         </Routes>

@@ -26,3 +26,15 @@ export function formatRelative(iso: string, now = Date.now()): string {
   }
   return 'just now'
 }
+
+const number = new Intl.NumberFormat()
+
+/** `12,345` in the reader's locale. */
+export function formatNumber(value: number): string {
+  return number.format(value)
+}
+
+/** `1 message`, `2,000 messages`. */
+export function plural(count: number, noun: string, many = `${noun}s`): string {
+  return `${formatNumber(count)} ${count === 1 ? noun : many}`
+}

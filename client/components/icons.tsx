@@ -85,3 +85,17 @@ export const SparkIcon = ({ size }: { size?: number }) => (
     <path d="M12 3v4M12 17v4M3 12h4M17 12h4M6 6l2.5 2.5M15.5 15.5 18 18M6 18l2.5-2.5M15.5 8.5 18 6" />
   </Icon>
 )
+
+export const KeyIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <circle cx="8" cy="15" r="4" />
+    <path d="m11 12 9-9M17 6l3 3M14 9l2 2" />
+  </Icon>
+)
+
+export const UploadIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M12 15V4M7 9l5-5 5 5" />
+    <path d="M4 15v3a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-3" />
+  </Icon>
+)

@@ -107,6 +107,7 @@ export const api = {
 
   post: async <T>(path: string, body: unknown = {}): Promise<T> => json<T>(await send('POST', path, body)),
   put: async <T>(path: string, body: unknown): Promise<T> => json<T>(await send('PUT', path, body)),
+  patch: async <T>(path: string, body: unknown): Promise<T> => json<T>(await send('PATCH', path, body)),
   delete: async <T = void>(path: string): Promise<T> => json<T>(await send('DELETE', path)),
 }
 

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api, isApiError } from '../lib/api.ts'
-import type { SetupStatus, User } from '../types.ts'
+import type { Role, SetupStatus, User } from '../types.ts'
 
 export const sessionKey = ['auth', 'me'] as const
 const setupKey = ['auth', 'setup'] as const
@@ -20,6 +20,17 @@ export function useSession(enabled: boolean) {
     enabled,
     staleTime: Number.POSITIVE_INFINITY,
   })
+}
+
+const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 }
+
+/**
+ * Whether the signed-in user holds `role` or a stronger one. Pages inside the app shell always
+ * have the session cached, so this never fetches; the server checks again on every request.
+ */
+export function useHasRole(role: Role): boolean {
+  const user = useSession(true).data
+  return user ? RANK[user.role] >= RANK[role] : false
 }
 
 /** Whether the first admin still has to be created. It only ever turns false, when someone sets up. */

@@ -22,7 +22,7 @@ export class LaneGate {
    * costs a few milliseconds whatever it carries.
    */
   bulkBudgetMs(): number {
-    return performance.now() - this.#lastSeen < 1000 ? 5 : 50
+    return performance.now() - this.#lastSeen < 1000 ? 3 : 50
   }
 
   leave(): void {

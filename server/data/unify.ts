@@ -179,15 +179,16 @@ export async function unifyMessages(
     for (const entry of known) {
       if (entry.row.flaggedAt) continue
       const home = find(entry.row.profileId)
-      const foreign = new Set<string>()
+      let foreign: Set<string> | null = null
       for (const other of known) {
         if (other === entry || other.row.flaggedAt || other.identity.priority > entry.identity.priority)
           continue
         const theirs = find(other.row.profileId)
-        if (theirs !== home) foreign.add(theirs)
+        if (theirs !== home) (foreign ??= new Set()).add(theirs)
       }
-      if (unknown.some((identity) => identity.priority <= entry.identity.priority)) foreign.add('')
-      if (foreign.size === 0) continue
+      if (unknown.some((identity) => identity.priority <= entry.identity.priority))
+        (foreign ??= new Set()).add('')
+      if (foreign === null) continue
       if (entry.row.joins + foreign.size > context.mergeCap) {
         entry.row.flaggedAt = context.now
       } else {
@@ -242,7 +243,9 @@ export async function unifyMessages(
       })
     }
     let touched = false
-    for (const [name, value] of Object.entries(mapped.attributes)) {
+    for (const name in mapped.attributes) {
+      if (!Object.hasOwn(mapped.attributes, name)) continue
+      const value = mapped.attributes[name]
       const stored = stampOf(target, name)
       if (!stored || newer(stored, message.event_time, message.seq)) {
         setStamp(target, name, [value, message.event_time, message.seq, message.stream])

@@ -69,6 +69,21 @@ export const streamRoutes = new Hono<AppEnv>()
     },
   )
   .get(
+    '/api/streams/:name',
+    route('viewer', {
+      summary: 'One stream with its message count and retention',
+      tags,
+      responses: { 200: answer(streamJson, 'The stream'), 404: failure('No such stream') },
+    }),
+    params(z.strictObject({ name: streamName })),
+    async (c) => {
+      const { name } = c.req.valid('param')
+      const stream = await findStream(c.get('deps').db, name)
+      if (!stream) throw notFound('stream', name)
+      return c.json(toStreamJson(stream) satisfies z.infer<typeof streamJson>, 200)
+    },
+  )
+  .get(
     '/api/streams/:name/messages',
     route('viewer', {
       summary: "A stream's raw messages, newest first",

@@ -335,7 +335,12 @@ describeEachDialect('collect API: bulk uploads through staging', (dialect) => {
     const nul = await upload('nul', 'a,b\n1,x\u0000y\n2,ok\n', 'text/csv', '?droperrors=true')
     expect(nul.json.data).toMatchObject({ message_count: 1, rejected_count: 1 })
     expect(nul.json.data.errors[0]).toEqual({ row: 2, reason: 'b must not contain the NUL character' })
-    const nested = await upload('nul', '{"a":{"b":["\\u0000"]}}\n', 'application/x-ndjson', '?droperrors=true')
+    const nested = await upload(
+      'nul',
+      '{"a":{"b":["\\u0000"]}}\n',
+      'application/x-ndjson',
+      '?droperrors=true',
+    )
     expect(nested.json.data.errors[0].reason).toBe('a.b.0 must not contain the NUL character')
     const saved = key
     key = 'sdk_unknown'
