@@ -184,10 +184,14 @@ export async function unifyMessages(
         if (other === entry || other.row.flaggedAt || other.identity.priority > entry.identity.priority)
           continue
         const theirs = find(other.row.profileId)
-        if (theirs !== home) (foreign ??= new Set()).add(theirs)
+        if (theirs === home) continue
+        foreign ??= new Set()
+        foreign.add(theirs)
       }
-      if (unknown.some((identity) => identity.priority <= entry.identity.priority))
-        (foreign ??= new Set()).add('')
+      if (unknown.some((identity) => identity.priority <= entry.identity.priority)) {
+        foreign ??= new Set()
+        foreign.add('')
+      }
       if (foreign === null) continue
       if (entry.row.joins + foreign.size > context.mergeCap) {
         entry.row.flaggedAt = context.now
