@@ -16,7 +16,7 @@ import { MAX_LISTED_ERRORS, type Reject, toRawMessage } from './collect-json.ts'
 import type { CollectOptions } from './collect-options.ts'
 
 /** Rows per staging transaction while realtime traffic is about: a couple of milliseconds. */
-const STAGE_ROWS = 150
+const STAGE_ROWS = 100
 
 export interface UploadInput {
   stream: string
