@@ -50,7 +50,8 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
     return cached
   }
 
-  async function pass(): Promise<number> {
+  /** One transaction: the next pending messages after `after` (in seq order); returns the last seq. */
+  async function pass(after: number): Promise<number | null> {
     return deps.db.transaction().execute(async (trx) => {
       await serialize(trx, 'sluice.unify')
       const { settings: streams, rules } = await current(trx)
@@ -69,12 +70,13 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
           'raw_messages.upload_id',
         ])
         .where('raw_messages.unified_at', 'is', null)
+        .where('raw_messages.seq', '>', after)
         .where((eb) =>
           eb.or([eb('raw_messages.upload_id', 'is', null), eb('uploads.status', '=', 'published')]),
         )
       if (held.length) select = select.where('raw_messages.stream', 'not in', held)
       const messages: PendingMessage[] = await select.orderBy('raw_messages.seq').limit(chunk).execute()
-      if (messages.length === 0) return 0
+      if (messages.length === 0) return null
       const jobIds = messages.flatMap((message) => (message.job_id ? [message.job_id] : []))
       const settings = jobIds.length ? await loadSourceSettings(trx, jobIds) : streams
       const now = deps.clock.now().toISOString()
@@ -106,19 +108,28 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
           .where('id', '=', uploadId)
           .execute()
       }
-      return messages.length
+      return messages[messages.length - 1]!.seq
     })
   }
 
   async function loop(): Promise<void> {
     do {
       again = false
+      // A cursor through the pending rows: messages a held stream keeps pending are stepped over
+      // once per drain, not once per chunk. Rows that became eligible behind it (an upload staged
+      // earlier and published now) are found by one more sweep from the start.
+      let after = 0
       for (;;) {
         if (stopped) break
         await deps.lanes.bulkTurn()
         const started = performance.now()
-        const count = await pass()
-        if (count === 0) break
+        const last = await pass(after)
+        if (last === null) {
+          if (after === 0) break
+          after = 0
+          continue
+        }
+        after = Number(last)
         // Sized by time, not rows: wide rows and merges cost more per message than narrow ones.
         const took = Math.max(performance.now() - started, 0.1)
         if (!options.chunk)

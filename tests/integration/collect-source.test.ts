@@ -56,6 +56,16 @@ describeEachDialect('Collect API source node: mapping and pause', (dialect) => {
     const [message] = await get('/api/streams/signups/messages')
     expect(message).toMatchObject({ unifiedAt: null, profileId: null })
     expect(await get('/api/profiles?q=cy@example.com')).toEqual([])
+    // Other streams' uploads are unified past the held messages, which stay pending.
+    const upload = await t().app.request('/collect/bulk/elsewhere', {
+      method: 'POST',
+      headers: { authorization: key, 'content-type': 'text/csv' },
+      body: 'email\nelse@example.com\n',
+    })
+    expect(upload.status).toBe(200)
+    await t().deps.unifier.drain()
+    expect(await get('/api/profiles?q=else@example.com')).toHaveLength(1)
+    expect((await get('/api/streams/signups/messages'))[0]).toMatchObject({ unifiedAt: null })
   })
 
   it('unifies what was held on resume, through the mapping', async () => {
