@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
@@ -8,8 +7,7 @@ import Papa from 'papaparse'
 import { openDeps } from '../../server/bootstrap.ts'
 import { loadConfig } from '../../server/config.ts'
 import { createLogger } from '../../server/log.ts'
-import { freePort } from '../support/postgres.ts'
-import { waitForHealth } from '../support/server.ts'
+import { BENCH_ADMIN, startBenchServer } from './bench-server.ts'
 
 /**
  * A 1,000,000-row, 10-column CSV (~100 MB; one person per row) through POST /collect/bulk of a
@@ -158,31 +156,13 @@ console.log(`bare papaparse -> better-sqlite3: ${bareRate.toFixed(0)} rows/s`)
 const dataDir = path.join(dir, 'data')
 const config = loadConfig({
   SLUICE_DATA_DIR: dataDir,
-  SLUICE_ADMIN_EMAIL: 'bench@example.com',
-  SLUICE_ADMIN_PASSWORD: 'bench-password',
+  SLUICE_ADMIN_EMAIL: BENCH_ADMIN.email,
+  SLUICE_ADMIN_PASSWORD: BENCH_ADMIN.password,
 })
 const prepared = await openDeps(config, createLogger({ level: 'silent' }))
 await prepared.close()
 
-const port = await freePort()
-const server = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-  env: {
-    ...process.env,
-    PORT: String(port),
-    SLUICE_DATA_DIR: dataDir,
-    SLUICE_SKIP_CLIENT_BUILD: '1',
-    SLUICE_LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-})
-const base = `http://127.0.0.1:${port}`
-await waitForHealth(base)
-const login = await fetch(`${base}/api/auth/login`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', origin: base },
-  body: JSON.stringify({ email: 'bench@example.com', password: 'bench-password' }),
-})
-const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
+const { base, cookie, server } = await startBenchServer(dataDir)
 const admin = { 'content-type': 'application/json', origin: base, cookie }
 const created = await fetch(`${base}/api/data-keys`, {
   method: 'POST',

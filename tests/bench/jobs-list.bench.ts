@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -8,8 +7,7 @@ import { loadConfig } from '../../server/config.ts'
 import { newId } from '../../server/db/ids.ts'
 import type { NewJob } from '../../server/db/schema.ts'
 import { createLogger } from '../../server/log.ts'
-import { freePort } from '../support/postgres.ts'
-import { waitForHealth } from '../support/server.ts'
+import { BENCH_ADMIN, startBenchServer } from './bench-server.ts'
 
 /**
  * GET /api/jobs over 10,000 jobs (100 per page, bearer token) against GET /api/health on the same
@@ -26,8 +24,8 @@ const TARGET_DEEP_RATIO = 0.8
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'))
 const config = loadConfig({
   SLUICE_DATA_DIR: dataDir,
-  SLUICE_ADMIN_EMAIL: 'bench@example.com',
-  SLUICE_ADMIN_PASSWORD: 'bench-password',
+  SLUICE_ADMIN_EMAIL: BENCH_ADMIN.email,
+  SLUICE_ADMIN_PASSWORD: BENCH_ADMIN.password,
 })
 const { deps, close } = await openDeps(config, createLogger({ level: 'silent' }))
 const admin = await deps.db.selectFrom('users').select('id').executeTakeFirstOrThrow()
@@ -70,27 +68,7 @@ await deps.db.transaction().execute(async (trx) => {
 
 await close()
 
-// The server runs in its own process, as `npm start` runs it, so the load generator does not share its event loop.
-const port = await freePort()
-const server = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-  env: {
-    ...process.env,
-    PORT: String(port),
-    SLUICE_DATA_DIR: dataDir,
-    SLUICE_SKIP_CLIENT_BUILD: '1',
-    SLUICE_LOG_LEVEL: 'warn',
-  },
-  stdio: ['ignore', 'inherit', 'inherit'],
-})
-const base = `http://127.0.0.1:${port}`
-await waitForHealth(base)
-
-const login = await fetch(`${base}/api/auth/login`, {
-  method: 'POST',
-  headers: { 'content-type': 'application/json', origin: base },
-  body: JSON.stringify({ email: 'bench@example.com', password: 'bench-password' }),
-})
-const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
+const { base, cookie, server } = await startBenchServer(dataDir)
 const tokenResponse = await fetch(`${base}/api/tokens`, {
   method: 'POST',
   headers: { 'content-type': 'application/json', origin: base, cookie },
