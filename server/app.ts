@@ -23,6 +23,7 @@ import { profileRoutes } from './routes/profiles.routes.ts'
 import { providerRoutes } from './routes/providers.routes.ts'
 import { segmentRoutes } from './routes/segment.routes.ts'
 import { streamRoutes } from './routes/streams.routes.ts'
+import { suppressionRoutes } from './routes/suppressions.routes.ts'
 import { tokenRoutes } from './routes/tokens.routes.ts'
 import { uploadRoutes } from './routes/uploads.routes.ts'
 import { userRoutes } from './routes/users.routes.ts'
@@ -125,6 +126,7 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', streamRoutes)
     .route('/', collectRoutes)
     .route('/', profileRoutes)
+    .route('/', suppressionRoutes)
     .route('/', uploadRoutes)
     .route('/', segmentRoutes)
     .route('/', docsRoutes)

@@ -80,6 +80,18 @@ export function normalizeIdentity(value: unknown, normalize: 'email' | 'lowercas
   return normalize === 'none' ? text : text.toLowerCase()
 }
 
+/** How a field's values are compared: its rule's setting, else emails lower-cased, else as written. */
+export function normalizationOf(rules: IdentityRules, field: string): 'email' | 'lowercase' | 'none' {
+  const rule = rules.fields.find((candidate) => candidate.name === field)
+  return rule?.normalize ?? (field === 'email' ? 'email' : 'none')
+}
+
+/** The key an identity is stored under, as a person would type it (trimmed, normalised). */
+export function keyOf(rules: IdentityRules, field: string, value: string): string | null {
+  const normalized = normalizeIdentity(value, normalizationOf(rules, field))
+  return normalized === null ? null : identityKey(field, normalized)
+}
+
 /** The identities of mapped attributes, highest priority (lowest number) first. */
 export function extractIdentities(
   attributes: Record<string, unknown>,
@@ -94,8 +106,7 @@ export function extractIdentities(
     const value = normalizeIdentity(attributes[field], normalize)
     if (value !== null) found.push({ field, value, key: identityKey(field, value), priority })
   }
-  for (const rule of rules.fields)
-    add(rule.name, rule.priority, rule.normalize ?? (rule.name === 'email' ? 'email' : 'none'))
+  for (const rule of rules.fields) add(rule.name, rule.priority, normalizationOf(rules, rule.name))
   for (const field of mappedIdentityFields) add(field, UNRANKED, field === 'email' ? 'email' : 'none')
   return found.sort((a, b) => a.priority - b.priority)
 }

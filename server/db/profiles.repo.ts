@@ -33,9 +33,18 @@ async function identitiesOf(db: Executor, ids: string[]): Promise<Map<string, Id
 }
 
 /** Profiles, newest change first; `q` matches an identity value (prefix) or any attribute text. */
-export async function listProfiles(db: Executor, query: ListQuery & { q?: string | undefined }) {
+export async function listProfiles(
+  db: Executor,
+  query: ListQuery & { q?: string | undefined; identityKey?: string | undefined },
+) {
   const page = toPage(query, PROFILE_SORTS, '-updatedAt')
   let select = db.selectFrom('profiles').select(['id', 'created_at', 'updated_at'])
+  const key = query.identityKey
+  if (key) {
+    select = select.where('id', 'in', (eb) =>
+      eb.selectFrom('profile_identities').select('profile_id').where('key', '=', key),
+    )
+  }
   const q = query.q
   if (q) {
     const prefix = `${q.toLowerCase().replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`

@@ -1,9 +1,9 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { identityRulesSchema } from '../data/identity.ts'
+import { identityRulesSchema, keyOf } from '../data/identity.ts'
 import { deleteProfile, getProfile, listProfiles } from '../db/profiles.repo.ts'
 import { getIdentityRules, putIdentityRules } from '../db/settings.repo.ts'
-import { notFound } from '../errors.ts'
+import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params, query } from '../http/validate.ts'
@@ -27,6 +27,13 @@ const profileJson = z.object({
 })
 const listQuery = z.strictObject({
   q: z.string().min(1).max(200).optional(),
+  field: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .meta({ description: 'With value: the profile holding this identity' }),
+  value: z.string().min(1).max(500).optional(),
   sort: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
   cursor: z.string().max(500).optional(),
@@ -36,13 +43,28 @@ export const profileRoutes = new Hono<AppEnv>()
   .get(
     '/api/profiles',
     route('viewer', {
-      summary: 'Profiles, most recently changed first; q matches an identity value or an attribute',
+      summary:
+        'Profiles, most recently changed first; q matches an identity value or an attribute, field+value one identity exactly',
       tags,
       responses: { 200: answer(z.array(profileSummary), 'Profiles; X-Next-Cursor when more remain') },
     }),
     query(listQuery),
     async (c) => {
-      const { items, nextCursor } = await listProfiles(c.get('deps').db, c.req.valid('query'))
+      const { db } = c.get('deps')
+      const { field, value, ...rest } = c.req.valid('query')
+      let identityKey: string | undefined
+      if (field !== undefined || value !== undefined) {
+        if (field === undefined || value === undefined) {
+          throw new ApiError(
+            400,
+            'ValidationFailed',
+            'send field and value together, e.g. ?field=email&value=ann@example.com',
+          )
+        }
+        // An identity that normalises to nothing (blank, a placeholder) holds no one.
+        identityKey = keyOf(await getIdentityRules(db), field, value) ?? '\u001f'
+      }
+      const { items, nextCursor } = await listProfiles(db, { ...rest, identityKey })
       if (nextCursor) c.header('X-Next-Cursor', nextCursor)
       return c.json(items satisfies z.infer<typeof profileSummary>[], 200)
     },

@@ -241,6 +241,54 @@ describeEachDialect('profiles: identity resolution, last writer wins, merges, pr
     expect((await t().send('DELETE', `/api/profiles/${person.id}`, { cookie: admin })).status).toBe(404)
   })
 
+  it('finds the one profile holding an identity, normalised as the rules say', async () => {
+    await collect('exact', [{ email: 'exact@example.com', n: 1 }, { email: 'exact-not@example.com' }])
+    const found = await t().send('GET', '/api/profiles?field=email&value=%20EXACT@example.com', {
+      cookie: admin,
+    })
+    expect(found.json).toHaveLength(1)
+    expect(found.json[0].identities).toEqual([{ field: 'email', value: 'exact@example.com', flagged: false }])
+    const none = await t().send('GET', '/api/profiles?field=email&value=undefined', { cookie: admin })
+    expect(none.json).toEqual([])
+    const half = await t().send('GET', '/api/profiles?field=email', { cookie: admin })
+    expect(half.status).toBe(400)
+    expect(half.json.error.message).toMatch(/field and value together/)
+  })
+
+  it('suppresses a person by identity, with or without a profile, and lifts it', async () => {
+    const editor = await t().addUser(admin, 'editor')
+    const body = { field: 'email', value: 'Nobody-Yet@example.com' }
+    expect((await t().send('POST', '/api/suppressions', { cookie: editor.cookie, body })).status).toBe(403)
+    // No profile yet: the identity is suppressed ahead of any message.
+    const ahead = await t().send('POST', '/api/suppressions', { cookie: admin, body })
+    expect(ahead.status).toBe(201)
+    expect(ahead.json).toEqual({ field: 'email', deletedProfile: null })
+    await collect('supp', { email: 'nobody-yet@example.com', name: 'Should not exist' })
+    expect(await find('nobody-yet')).toEqual([])
+    // A known person: their profile is deleted as by a privacy request.
+    await collect('supp', { email: 'known@example.com', anonymous_id: 'known-device' })
+    const [known] = await find('known@example.com')
+    const forgotten = await t().send('POST', '/api/suppressions', {
+      cookie: admin,
+      body: { field: 'anonymous_id', value: 'known-device' },
+    })
+    expect(forgotten.json.deletedProfile).toBe(known!.id)
+    expect(await find('known@example.com')).toEqual([])
+    const list = await t().send('GET', '/api/suppressions?field=email', { cookie: admin })
+    expect(list.json.length).toBeGreaterThanOrEqual(2)
+    expect(JSON.stringify(list.json)).not.toContain('example.com')
+    // Lifted: the person may be collected again.
+    const lifted = await t().send('POST', '/api/suppressions/lift', { cookie: admin, body })
+    expect(lifted.json).toEqual({ lifted: true })
+    await collect('supp', { email: 'nobody-yet@example.com' })
+    expect(await find('nobody-yet')).toHaveLength(1)
+    const bad = await t().send('POST', '/api/suppressions', {
+      cookie: admin,
+      body: { field: 'email', value: '   ' },
+    })
+    expect(bad.status).toBe(400)
+  })
+
   it('reads and replaces identity rules; new rules apply to later messages', async () => {
     const rules = await t().send('GET', '/api/identity-rules', { cookie: admin })
     expect(rules.json.fields.map((f: { name: string }) => f.name)).toEqual([
