@@ -2,17 +2,19 @@ import { useState } from 'react'
 import { Link, useParams } from 'react-router'
 import { EmptyState } from '../components/EmptyState.tsx'
 import { DataIcon } from '../components/icons.tsx'
+import { LoadMore } from '../components/LoadMore.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
 import { AttributeTable } from '../data/AttributeTable.tsx'
 import { DeleteProfileDialog } from '../data/DeleteProfileDialog.tsx'
 import { IdentityList } from '../data/IdentityList.tsx'
+import { MessageCard } from '../data/MessageCard.tsx'
 import { streamPath } from '../data/StreamTable.tsx'
 import type { Profile } from '../data/types.ts'
 import { formatDateTime } from '../format.ts'
 import { isApiError } from '../lib/api.ts'
 import { useHasRole } from '../queries/auth.ts'
-import { useProfile } from '../queries/profiles.ts'
+import { useProfile, useProfileMessages } from '../queries/profiles.ts'
 
 /** One person: what Sluice knows about them, where it came from, and (for admins) erasing it. */
 export function ProfilePage() {
@@ -108,7 +110,36 @@ function ProfileView({ profile }: { profile: Profile }) {
           </section>
         </aside>
       </div>
+      <ProfileActivity id={profile.id} />
       {deleting && <DeleteProfileDialog profile={profile} label={label} onClose={() => setDeleting(false)} />}
     </>
+  )
+}
+
+/** What reached this person, newest first: the raw messages behind the attributes above. */
+function ProfileActivity({ id }: { id: string }) {
+  const messages = useProfileMessages(id)
+  return (
+    <section aria-labelledby="activity-title">
+      <h2 id="activity-title" className="section-title">
+        Activity
+      </h2>
+      {messages.isPending ? (
+        <Loading label="Loading activity…" />
+      ) : messages.isError ? (
+        <LoadError error={messages.error} />
+      ) : messages.items.length === 0 ? (
+        <p className="muted">No raw messages are kept for this person (retention may have removed them).</p>
+      ) : (
+        <>
+          <div className="message-list">
+            {messages.items.map((message) => (
+              <MessageCard key={message.seq} message={message} />
+            ))}
+          </div>
+          <LoadMore list={messages} />
+        </>
+      )}
+    </section>
   )
 }

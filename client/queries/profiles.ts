@@ -1,5 +1,5 @@
 import { type InfiniteData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
-import type { Profile, ProfileSummary } from '../data/types.ts'
+import type { Profile, ProfileSummary, RawMessage } from '../data/types.ts'
 import { api, type Page } from '../lib/api.ts'
 import { useCursorList } from './list.ts'
 import { streamKeys } from './streams.ts'
@@ -7,6 +7,7 @@ import { streamKeys } from './streams.ts'
 export const profileKeys = {
   list: ['profiles', 'list'] as const,
   detail: (id: string) => ['profiles', 'detail', id] as const,
+  messages: (id: string) => ['profiles', 'messages', id] as const,
 }
 
 const path = (id: string) => `/api/profiles/${encodeURIComponent(id)}`
@@ -21,6 +22,11 @@ export function useProfile(id: string) {
     queryKey: profileKeys.detail(id),
     queryFn: ({ signal }) => api.get<Profile>(path(id), undefined, signal),
   })
+}
+
+/** A person's activity: the raw messages applied to them, newest first, a page at a time. */
+export function useProfileMessages(id: string) {
+  return useCursorList<RawMessage>(profileKeys.messages(id), `${path(id)}/messages`, { limit: 20 })
 }
 
 /** Privacy deletion: the profile and its raw messages go, its identities are suppressed. */

@@ -95,13 +95,17 @@ export function findStream(db: Executor, name: string) {
   return db.selectFrom('streams').selectAll().where('name', '=', name).executeTakeFirst()
 }
 
-/** Newest first, keyset-paged by ingest sequence. */
+/** A stream's messages, or those applied to some profiles; newest first, keyset-paged by ingest sequence. */
 export async function listMessages(
   db: Executor,
-  stream: string,
+  of: string | { profiles: string[] },
   options: { limit: number; before?: number | undefined },
 ) {
-  let select = db.selectFrom('raw_messages').selectAll().where('stream', '=', stream).where(visibleMessage)
+  let select = db.selectFrom('raw_messages').selectAll().where(visibleMessage)
+  select =
+    typeof of === 'string'
+      ? select.where('stream', '=', of)
+      : select.where('profile_id', 'in', of.profiles.length ? of.profiles : [''])
   if (options.before !== undefined) select = select.where('seq', '<', options.before)
   const rows = await select
     .orderBy('seq', 'desc')

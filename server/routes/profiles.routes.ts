@@ -1,12 +1,14 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { identityRulesSchema, keyOf } from '../data/identity.ts'
-import { deleteProfile, getProfile, listProfiles } from '../db/profiles.repo.ts'
+import { deleteProfile, getProfile, listProfiles, mergedInto, resolveProfile } from '../db/profiles.repo.ts'
+import { listMessages, toMessageJson } from '../db/raw-messages.repo.ts'
 import { getIdentityRules, putIdentityRules } from '../db/settings.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params, query } from '../http/validate.ts'
+import { messageJson } from './messages.schemas.ts'
 
 const tags = ['Profiles']
 const identityJson = z.object({ field: z.string(), value: z.string(), flagged: z.boolean() })
@@ -82,6 +84,35 @@ export const profileRoutes = new Hono<AppEnv>()
       const profile = await getProfile(c.get('deps').db, id)
       if (!profile) throw notFound('profile', id)
       return c.json(profile satisfies z.infer<typeof profileJson>, 200)
+    },
+  )
+  .get(
+    '/api/profiles/:id/messages',
+    route('viewer', {
+      summary: "A person's activity: the raw messages applied to them (also before merges), newest first",
+      tags,
+      responses: {
+        200: answer(z.array(messageJson), 'Messages; X-Next-Cursor when more remain'),
+        404: failure('No such profile'),
+      },
+    }),
+    params(idParam),
+    query(
+      z.strictObject({
+        limit: z.coerce.number().int().min(1).max(1000).default(50),
+        cursor: z.coerce.number().int().min(1).optional(),
+      }),
+    ),
+    async (c) => {
+      const { db } = c.get('deps')
+      const { id } = c.req.valid('param')
+      const { limit, cursor } = c.req.valid('query')
+      const profile = await resolveProfile(db, id)
+      if (!profile) throw notFound('profile', id)
+      const profiles = [profile.id, ...(await mergedInto(db, profile.id))]
+      const { items, next } = await listMessages(db, { profiles }, { limit, before: cursor })
+      if (next !== null) c.header('X-Next-Cursor', String(next))
+      return c.json(items.map(toMessageJson) satisfies z.infer<typeof messageJson>[], 200)
     },
   )
   .delete(

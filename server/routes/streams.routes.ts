@@ -8,6 +8,7 @@ import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, params, query } from '../http/validate.ts'
+import { messageJson } from './messages.schemas.ts'
 
 const tags = ['Streams']
 
@@ -26,20 +27,6 @@ const streamJson = z.object({
   lastMessageAt: z.string().nullable(),
   retentionDays: z.number().int().nullable(),
   createdAt: z.string(),
-})
-const messageJson = z.object({
-  seq: z.string(),
-  stream: z.string(),
-  eventTime: z.string(),
-  receivedAt: z.string(),
-  lane: z.enum(['realtime', 'bulk', 'job']),
-  jobId: z.string().nullable(),
-  uploadId: z.string().nullable(),
-  recordKey: z.string().nullable(),
-  messageId: z.string().nullable(),
-  unifiedAt: z.string().nullable(),
-  profileId: z.string().nullable(),
-  payload: z.unknown(),
 })
 const listQuery = z.strictObject({
   q: z.string().max(200).optional(),

@@ -160,6 +160,12 @@ describe.skipIf(!chromiumAvailable())('data pages in Chromium', () => {
       expect.arrayContaining(['plan', 'pro', 'web']),
     )
     expect(await page.getByRole('heading', { name: 'Identities' }).isVisible()).toBe(true)
+    // Her activity: the CSV row and the realtime events that made her, newest first.
+    const activity = page.locator('section', { has: page.getByRole('heading', { name: 'Activity' }) })
+    await expect.poll(() => activity.locator('article').count(), { timeout: 10_000 }).toBeGreaterThan(1)
+    expect(await activity.locator('pre').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('"city": "Berlin"')]),
+    )
     await screenshot(page, 'data-04-profile')
   })
 

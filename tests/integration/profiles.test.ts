@@ -125,6 +125,22 @@ describeEachDialect('profiles: identity resolution, last writer wins, merges, pr
     expect((await profile(newer.id)).id).toBe(older.id)
   })
 
+  it('lists a person’s activity, including what reached them before a merge, newest first', async () => {
+    const [bo] = await find('bo@example.com')
+    const first = await t().send('GET', `/api/profiles/${bo!.id}/messages?limit=2`, { cookie: admin })
+    expect(first.status).toBe(200)
+    const cursor = first.headers.get('x-next-cursor')
+    expect(cursor).not.toBeNull()
+    const rest = await t().send('GET', `/api/profiles/${bo!.id}/messages?cursor=${cursor}`, { cookie: admin })
+    const payloads = [...first.json, ...rest.json].map((m: { payload: object }) => m.payload)
+    expect(payloads).toEqual([
+      { anonymous_id: 'anon-1', email: 'BO@example.com' },
+      { email: 'bo@example.com', name: 'Bo' },
+      { anonymous_id: 'anon-1', seen: 'first' },
+    ])
+    expect((await t().send('GET', '/api/profiles/nope/messages', { cookie: admin })).status).toBe(404)
+  })
+
   it('follows merge chains: three people joined one by one end in the oldest', async () => {
     await collect('chain', { anonymous_id: 'c-1' })
     t().clock.advance(1000)
