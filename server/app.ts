@@ -3,12 +3,13 @@ import path from 'node:path'
 import { serveStatic } from '@hono/node-server/serve-static'
 import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
 import { openAPIRouteHandler } from 'hono-openapi'
 import { ApiError } from './errors.ts'
 import { authenticate } from './http/authenticate.ts'
 import type { AppEnv, Deps } from './http/context.ts'
-import { authenticateDataKey } from './http/data-key.ts'
+import { authenticateDataKey, adoptDataKey } from './http/data-key.ts'
 import { renderError } from './http/errors.ts'
 import { route } from './http/route.ts'
 import { safeUrl } from './log.ts'
@@ -21,7 +22,7 @@ import { jobRoutes } from './routes/jobs.routes.ts'
 import { pipelineRoutes } from './routes/pipelines.routes.ts'
 import { profileRoutes } from './routes/profiles.routes.ts'
 import { providerRoutes } from './routes/providers.routes.ts'
-import { segmentRoutes } from './routes/segment.routes.ts'
+import { readJson, segmentRoutes } from './routes/segment.routes.ts'
 import { streamRoutes } from './routes/streams.routes.ts'
 import { suppressionRoutes } from './routes/suppressions.routes.ts'
 import { tokenRoutes } from './routes/tokens.routes.ts'
@@ -112,7 +113,26 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
   }
   app.use('/collect/json/*', requireJson)
   app.use('/collect/*', authenticateDataKey)
+  // Browsers send Segment calls cross-origin, without credentials, the key as the body's writeKey.
+  app.use(
+    '/v1/*',
+    cors({
+      origin: '*',
+      allowMethods: ['POST'],
+      allowHeaders: ['Content-Type', 'Authorization', 'Content-Encoding'],
+      maxAge: 86_400,
+    }),
+  )
   app.use('/v1/*', authenticateDataKey)
+  app.use('/v1/*', async (c, next) => {
+    if (!c.get('dataKey') && c.req.method === 'POST') {
+      const body = await readJson(c).catch(() => null)
+      const writeKey =
+        body && typeof body === 'object' ? (body as { writeKey?: unknown }).writeKey : undefined
+      if (typeof writeKey === 'string' && writeKey) await adoptDataKey(c, writeKey)
+    }
+    await next()
+  })
 
   const routes = app
     .route('/', healthRoutes)

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { sha256 } from '../auth/tokens.ts'
 import { findDataKeyByHash, touchDataKey } from '../db/data-keys.repo.ts'
 import { ApiError } from '../errors.ts'
@@ -28,18 +28,21 @@ export function presentedKey(
   return accessToken || undefined
 }
 
+/** Looks a key up and sets `dataKey`; an unknown key is refused at once. */
+export async function adoptDataKey(c: Context<AppEnv>, key: string): Promise<void> {
+  const { db, clock } = c.get('deps')
+  const found = await findDataKeyByHash(db, sha256(key))
+  if (!found) throw new ApiError(401, 'InvalidDataKey', 'the data key is unknown or was deleted')
+  const now = clock.now()
+  if (!found.last_used_at || now.getTime() - Date.parse(found.last_used_at) > TOUCH_EVERY_MS) {
+    await touchDataKey(db, found.id, now.toISOString())
+  }
+  c.set('dataKey', { id: found.id, name: found.name, stream: found.stream })
+}
+
 /** Resolves the data key into `dataKey`; an unknown key is refused at once, a missing one by the route. */
 export const authenticateDataKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const key = presentedKey(c.req.header('authorization'), c.req.query('access_token'))
-  if (key) {
-    const { db, clock } = c.get('deps')
-    const found = await findDataKeyByHash(db, sha256(key))
-    if (!found) throw new ApiError(401, 'InvalidDataKey', 'the data key is unknown or was deleted')
-    const now = clock.now()
-    if (!found.last_used_at || now.getTime() - Date.parse(found.last_used_at) > TOUCH_EVERY_MS) {
-      await touchDataKey(db, found.id, now.toISOString())
-    }
-    c.set('dataKey', { id: found.id, name: found.name, stream: found.stream })
-  }
+  if (key) await adoptDataKey(c, key)
   await next()
 }

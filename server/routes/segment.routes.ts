@@ -49,7 +49,7 @@ const plain = (value: unknown): value is Record<string, unknown> =>
   !!value && typeof value === 'object' && !Array.isArray(value)
 
 /** The body as JSON, gunzipped or inflated by its Content-Encoding, within the size limit. */
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
+export async function readJson(c: Context<AppEnv>): Promise<unknown> {
   const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase()
   let bytes: Uint8Array = new Uint8Array(await c.req.arrayBuffer())
   if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
@@ -192,3 +192,10 @@ export const segmentRoutes = new Hono<AppEnv>()
   .post('/v1/screen', spec('screen'), single('screen'))
   .post('/v1/group', spec('group'), single('group'))
   .post('/v1/alias', spec('alias'), single('alias'))
+  // The browser library's short paths (analytics.js posts text/plain with the key in the body).
+  .post('/v1/t', spec('track'), single('track'))
+  .post('/v1/i', spec('identify'), single('identify'))
+  .post('/v1/p', spec('page'), single('page'))
+  .post('/v1/s', spec('screen'), single('screen'))
+  .post('/v1/g', spec('group'), single('group'))
+  .post('/v1/a', spec('alias'), single('alias'))

@@ -257,6 +257,34 @@ describeEachDialect('Segment-spec collect API (/v1/*)', (dialect) => {
     })
   })
 
+  it('takes browser calls: short paths, text/plain bodies, the key as writeKey, CORS', async () => {
+    const browser = (path: string, body: unknown) =>
+      t().app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin: 'https://shop.example' },
+        body: JSON.stringify(body),
+      })
+    const preflight = await t().app.request('/v1/t', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*')
+    const tracked = await browser('/v1/t', {
+      writeKey: keys.shapes,
+      userId: 'web-user',
+      event: 'Viewed',
+      messageId: 'b-1',
+    })
+    expect(tracked.status).toBe(200)
+    expect(tracked.headers.get('access-control-allow-origin')).toBe('*')
+    const stored = (await messages('shapes')).find((m) => m.payload.messageId === 'b-1')!
+    expect(stored.payload).toMatchObject({ type: 'track', userId: 'web-user', event: 'Viewed' })
+    expect(stored.payload).not.toHaveProperty('writeKey')
+    expect((await browser('/v1/i', { writeKey: 'sdk_wrong', userId: 'x' })).status).toBe(401)
+    expect((await browser('/v1/i', { userId: 'x' })).status).toBe(401)
+  })
+
   it('refuses a missing or unknown key with 401 and a body over 1 MB with 413', async () => {
     const event = { userId: 'x', event: 'auth' }
     const missing = await v1('/v1/track', event, {})
