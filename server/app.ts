@@ -85,7 +85,7 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
   // Realtime collect and the UI's requests go before the bulk lane's next transaction (lanes.ts).
   for (const path of ['/api/*', '/collect/json/*', '/v1/*']) {
     app.use(path, async (_c, next) => {
-      deps.lanes.enter()
+      deps.lanes.enter(path !== '/api/*')
       try {
         await next()
       } finally {

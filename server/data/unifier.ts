@@ -13,7 +13,7 @@ import { type PendingMessage, unifyMessages } from './unify.ts'
 /** Messages in the first transaction; later ones are sized to the lanes' time budget. */
 export const UNIFY_CHUNK = 200
 const MIN_CHUNK = 20
-const MAX_CHUNK = 5000
+const MAX_CHUNK = 2000
 
 export interface Unifier {
   /** Asks for a pass soon (an upload published, a stream resumed). */
