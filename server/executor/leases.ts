@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto'
+import { type RawBuilder, sql } from 'kysely'
+import { isPostgres } from '../db/locks.ts'
+import type { Executor, Job } from '../db/schema.ts'
+
+/**
+ * Claims and leases (DESIGN.md §4). A worker claims due jobs in one statement, which also
+ * recovers a dead worker's job once its lease has expired; every batch transaction then begins by
+ * renewing the lease under its token (fencing), so a worker that lost its lease commits nothing.
+ * On PostgreSQL leases run on the database's clock, the one clock every process shares; on
+ * SQLite (one process) on the caller's.
+ */
+export interface LeaseOptions {
+  owner: string
+  ttlMs: number
+  /** The caller's clock: decides which jobs are due, and leases on SQLite. */
+  now: Date
+}
+
+/** Lease time as ISO-8601 UTC text, the way the jobs table stores times. */
+function leaseTime(db: Executor, now: Date, offsetMs: number): RawBuilder<string> | string {
+  if (!isPostgres(db)) return new Date(now.getTime() + offsetMs).toISOString()
+  return sql<string>`to_char((now() at time zone 'utc') + make_interval(secs => ${offsetMs / 1000}), 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+}
+
+/**
+ * Claims up to `limit` due jobs: sleeping with `next_run_at <= now`, or running with an expired
+ * lease (its worker died). Each comes back running, with a fresh token and expiry. SQLite runs it
+ * as one UPDATE ... RETURNING (a write statement holds the database's one write lock for its
+ * whole run); PostgreSQL skips rows another worker is claiming at this moment.
+ */
+export async function claimDue(db: Executor, options: LeaseOptions & { limit: number }): Promise<Job[]> {
+  if (options.limit <= 0) return []
+  const due = options.now.toISOString()
+  const expired = leaseTime(db, options.now, 0)
+  const token = randomUUID()
+  const candidates = db
+    .selectFrom('jobs')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('status', '=', 'sleeping'), eb('next_run_at', '<=', due)]),
+        eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', expired)]),
+      ]),
+    )
+    .orderBy('next_run_at')
+    .limit(options.limit)
+  const rows = await db
+    .updateTable('jobs')
+    .set({
+      status: 'running',
+      // A recovered job was running already: its status did not change.
+      status_changed_at: sql<string>`case when status = 'sleeping' then ${due} else status_changed_at end`,
+      sleep_reason: null,
+      lease_owner: options.owner,
+      // One token per claim and job: the job id keeps two jobs of one claim apart.
+      lease_token: sql<string>`${token} || ':' || id`,
+      lease_expires_at: leaseTime(db, options.now, options.ttlMs),
+    })
+    .where('id', 'in', isPostgres(db) ? candidates.forUpdate().skipLocked() : candidates)
+    .returningAll()
+    .execute()
+  return rows
+}
+
+/**
+ * The fencing statement: extends the lease if `token` still holds it. Call it first in every
+ * batch transaction and abort the batch when it returns false.
+ */
+export async function renewLease(
+  db: Executor,
+  jobId: string,
+  token: string,
+  options: Omit<LeaseOptions, 'owner'>,
+) {
+  const result = await db
+    .updateTable('jobs')
+    .set({ lease_expires_at: leaseTime(db, options.now, options.ttlMs) })
+    .where('id', '=', jobId)
+    .where('lease_token', '=', token)
+    .where('status', '=', 'running')
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/** Ends a claim: the job leaves `running` with `changes`, if `token` still holds it. */
+export async function releaseLease(
+  db: Executor,
+  jobId: string,
+  token: string,
+  changes: Partial<Pick<Job, 'status' | 'sleep_reason' | 'next_run_at' | 'status_changed_at'>>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ ...changes, lease_owner: null, lease_token: null, lease_expires_at: null })
+    .where('id', '=', jobId)
+    .where('lease_token', '=', token)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
