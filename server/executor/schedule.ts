@@ -37,3 +37,23 @@ export function firstRunAt(cadence: Cadence, now: Date): Date | null {
   if ('every' in cadence) return parseDuration(cadence.every) === null ? null : now
   return nextCronRun(cadence.cron, cadence.timezone, now)
 }
+
+/**
+ * When a job runs next after the run scheduled at `scheduled` (DESIGN.md §4): computed from that
+ * instant, not from when the run ended, so a slow run never shifts the schedule. Slots missed
+ * while Sluice was down collapse into one run, now; a clock stepping back never repeats a slot,
+ * since nothing is computed from the clock but "is it due yet". Null: nothing more to schedule
+ * (`once`, `realtime`, `after: upstream`).
+ */
+export function nextRunAfter(cadence: Cadence, scheduled: Date, now: Date): Date | null {
+  if (cadence === 'once' || cadence === 'realtime' || 'after' in cadence) return null
+  let next: Date | null
+  if ('every' in cadence) {
+    const every = parseDuration(cadence.every)
+    next = every === null ? null : new Date(scheduled.getTime() + every)
+  } else {
+    next = nextCronRun(cadence.cron, cadence.timezone, scheduled)
+  }
+  if (next === null) return null
+  return next.getTime() <= now.getTime() ? now : next
+}
