@@ -10,6 +10,7 @@ import { LaneGate } from './data/lanes.ts'
 import { createUnifier } from './data/unifier.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
+import { createDispatcher } from './executor/dispatcher.ts'
 import type { Deps } from './http/context.ts'
 import { createLogger, type Logger } from './log.ts'
 
@@ -42,6 +43,7 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
     return {
       deps,
       close: async () => {
+        await deps.dispatcher.stop()
         await deps.unifier.stop()
         await database.close()
       },
@@ -68,7 +70,13 @@ export function buildDeps(
   base: Pick<Deps, 'db' | 'dialect' | 'config' | 'clock' | 'logger' | 'version'>,
 ): Deps {
   const lanes = new LaneGate()
-  return { ...base, lanes, loginLimiter: createLoginLimiter(), unifier: createUnifier({ ...base, lanes }) }
+  return {
+    ...base,
+    lanes,
+    loginLimiter: createLoginLimiter(),
+    unifier: createUnifier({ ...base, lanes }),
+    dispatcher: createDispatcher(base),
+  }
 }
 
 /** `SLUICE_ADMIN_EMAIL` / `SLUICE_ADMIN_PASSWORD` create the first admin for automated installs. */

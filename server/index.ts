@@ -15,6 +15,7 @@ async function main(): Promise<void> {
   const { deps, close } = await openDeps(config, logger)
   const app = createApp(deps, clientDir ? { clientDir } : {})
   const stopMaintenance = startMaintenance(deps)
+  deps.dispatcher.start()
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     logger.info(
       { url: `http://${config.host}:${info.port}`, db: deps.dialect, dataDir: config.dataDir },

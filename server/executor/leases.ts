@@ -29,7 +29,10 @@ function leaseTime(db: Executor, now: Date, offsetMs: number): RawBuilder<string
  * as one UPDATE ... RETURNING (a write statement holds the database's one write lock for its
  * whole run); PostgreSQL skips rows another worker is claiming at this moment.
  */
-export async function claimDue(db: Executor, options: LeaseOptions & { limit: number }): Promise<Job[]> {
+export async function claimDue(
+  db: Executor,
+  options: LeaseOptions & { limit: number; types?: readonly Job['type'][] },
+): Promise<Job[]> {
   if (options.limit <= 0) return []
   const due = options.now.toISOString()
   const expired = leaseTime(db, options.now, 0)
@@ -43,6 +46,7 @@ export async function claimDue(db: Executor, options: LeaseOptions & { limit: nu
         eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', expired)]),
       ]),
     )
+    .$if(options.types !== undefined, (select) => select.where('type', 'in', options.types!))
     .orderBy('next_run_at')
     .limit(options.limit)
   const rows = await db

@@ -7,6 +7,7 @@ import type { Unifier } from '../data/unifier.ts'
 import type { Dialect } from '../db/database.ts'
 import type { Database } from '../db/schema.ts'
 import type { Principal } from '../db/sessions.repo.ts'
+import type { Dispatcher } from '../executor/dispatcher.ts'
 import type { Logger } from '../log.ts'
 
 /** What every route needs, passed in once so tests build the app on any database and clock. */
@@ -22,6 +23,8 @@ export interface Deps {
   unifier: Unifier
   /** Lets realtime requests go before the bulk lane's next transaction. */
   lanes: LaneGate
+  /** Claims due jobs and runs their units; `npm start` starts it, tests tick it. */
+  dispatcher: Dispatcher
 }
 
 export interface AppEnv {

@@ -74,8 +74,11 @@ async function transition(c: Context<AppEnv>, action: 'pause' | 'resume') {
       actor: principal.userId,
     })
   })
-  // A resumed collect source has stored messages waiting to be unified.
-  if (action === 'resume') unifier.wake()
+  // A resumed collect source has stored messages waiting to be unified; a resumed job is due now.
+  if (action === 'resume') {
+    unifier.wake()
+    c.get('deps').dispatcher.wake()
+  }
   return c.json(toJobDetail((await findJob(db, id))!, config), 200)
 }
 
@@ -177,6 +180,52 @@ export const jobRoutes = new Hono<AppEnv>()
     }),
     params(idParam),
     async (c) => transition(c, 'resume'),
+  )
+  .post(
+    '/api/jobs/:id/run',
+    route('editor', {
+      summary: 'Run a sleeping job now (also ahead of a retry back-off or a rate-limit sleep)',
+      tags,
+      responses: {
+        200: answer(jobDetailJson, 'The job, due now'),
+        404: failure('No such job'),
+        409: failure('InvalidTransition: the job is running, or paused/failed (resume it), or done'),
+      },
+    }),
+    params(idParam),
+    async (c) => {
+      const { db, clock, config, dispatcher } = c.get('deps')
+      const id = c.req.valid('param').id
+      const at = clock.now().toISOString()
+      await db.transaction().execute(async (trx) => {
+        await serialize(trx, `job:${id}`)
+        const job = await findJob(trx, id)
+        if (!job || job.status === 'removed') throw notFound('job', id)
+        if (job.status !== 'sleeping') {
+          const hint =
+            job.status === 'running'
+              ? 'it is running now'
+              : job.status === 'paused' || job.status === 'failed'
+                ? `it is ${job.status}; resume it instead`
+                : `it is ${job.status}`
+          throw new ApiError(409, 'InvalidTransition', `cannot run this job now: ${hint}`)
+        }
+        const cadence = JSON.parse(job.cadence) as unknown
+        if (
+          cadence === 'realtime' ||
+          (typeof cadence === 'object' && cadence !== null && 'after' in cadence)
+        ) {
+          throw new ApiError(
+            409,
+            'InvalidTransition',
+            'this job runs on events (realtime or after its upstream), not on demand',
+          )
+        }
+        await updateJob(trx, id, { next_run_at: at, updated_at: at })
+      })
+      dispatcher.wake()
+      return c.json(toJobDetail((await findJob(db, id))!, config), 200)
+    },
   )
   .get(
     '/api/jobs/:id/logs',

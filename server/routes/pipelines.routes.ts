@@ -223,8 +223,10 @@ export const pipelineRoutes = new Hono<AppEnv>()
         startPaused: c.req.valid('json').startPaused ?? false,
         now: clock.now(),
       })
-      // A deploy can release a held stream (a node removed, or its stream renamed).
+      // A deploy can release a held stream (a node removed, or its stream renamed), and its new
+      // jobs are due now.
       c.get('deps').unifier.wake()
+      c.get('deps').dispatcher.wake()
       return c.json(result, 200)
     },
   )

@@ -102,6 +102,7 @@ export async function createTestApp(dialect: Dialect) {
     setupAdmin,
     addUser,
     close: async () => {
+      await deps.dispatcher.stop()
       await deps.unifier.stop()
       await database.close()
     },

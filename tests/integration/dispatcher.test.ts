@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { examplePipeline } from '../../nodes/examples.ts'
+import { useTestApp } from '../support/app.ts'
+import { type RunningSluice, startSluice } from '../support/browser.ts'
+import { describeEachDialect } from '../support/dialects.ts'
+import { sampleSource } from '../support/documents.ts'
+
+describeEachDialect('dispatcher: claims due imports, run now', (dialect) => {
+  const t = useTestApp(dialect)
+  let admin = ''
+  const jobs: string[] = []
+  const runs = async (id: string) =>
+    (await t().send('GET', `/api/jobs/${id}/runs`, { cookie: admin })).json.length
+
+  it('runs every due import, at most SLUICE_WORKER_CONCURRENCY at once, and leaves exports alone', async () => {
+    admin = await t().setupAdmin()
+    const nodes = [1, 2, 3].map((n) => sampleSource(`s${n}`, { seed: n, eventsPerRun: 10, batchSize: 5 }))
+    const created = await t().send('POST', '/api/pipelines', {
+      cookie: admin,
+      body: { name: 'Three sources', document: { version: 1, nodes, edges: [] } },
+    })
+    const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
+      cookie: admin,
+      body: {},
+    })
+    jobs.push(...deployed.json.jobs.map((job: { jobId: string }) => job.jobId))
+    const config = t().deps.config as { workerConcurrency: number }
+    const concurrency = config.workerConcurrency
+    config.workerConcurrency = 2
+    try {
+      await t().deps.dispatcher.tick()
+      expect((await Promise.all(jobs.map(runs))).sort()).toEqual([0, 1, 1])
+      await t().deps.dispatcher.tick()
+      expect(await Promise.all(jobs.map(runs))).toEqual([1, 1, 1])
+    } finally {
+      config.workerConcurrency = concurrency
+    }
+    await t().deps.dispatcher.tick()
+    expect(await Promise.all(jobs.map(runs))).toEqual([1, 1, 1])
+  })
+
+  it('runs a sleeping job at once on request, and refuses one that is not sleeping', async () => {
+    const [first, second] = jobs as [string, string]
+    t().clock.advance(60_000)
+    const run = await t().send('POST', `/api/jobs/${first}/run`, { cookie: admin })
+    expect(run.status).toBe(200)
+    expect(run.json.nextRunAt).toBe(t().clock.now().toISOString())
+    await t().deps.dispatcher.tick()
+    expect(await runs(first)).toBe(2)
+    expect(await runs(second)).toBe(1)
+    await t().send('POST', `/api/jobs/${second}/pause`, { cookie: admin })
+    const refused = await t().send('POST', `/api/jobs/${second}/run`, { cookie: admin })
+    expect(refused.status).toBe(409)
+    expect(refused.json.error.message).toMatch(/paused; resume it instead/)
+    expect((await t().send('POST', '/api/jobs/nope/run', { cookie: admin })).status).toBe(404)
+  })
+})
+
+describe('out of the box: the example pipeline turns sample data into profiles', () => {
+  let sluice: RunningSluice
+  beforeAll(async () => {
+    sluice = await startSluice({
+      SLUICE_SKIP_CLIENT_BUILD: '1',
+      SLUICE_ADMIN_EMAIL: 'admin@example.com',
+      SLUICE_ADMIN_PASSWORD: 'correct horse battery',
+    })
+  }, 200_000)
+  afterAll(async () => {
+    await sluice?.stop()
+  })
+
+  it('deploys the example and finds people in the profiles within seconds', async () => {
+    const headers = { 'content-type': 'application/json', origin: sluice.base }
+    const login = await fetch(`${sluice.base}/api/auth/login`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ email: 'admin@example.com', password: 'correct horse battery' }),
+    })
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
+    const created = await fetch(`${sluice.base}/api/pipelines`, {
+      method: 'POST',
+      headers: { ...headers, cookie },
+      body: JSON.stringify(examplePipeline()),
+    })
+    const { id } = (await created.json()) as { id: string }
+    const deployed = await fetch(`${sluice.base}/api/pipelines/${id}/deploy`, {
+      method: 'POST',
+      headers: { ...headers, cookie },
+      body: '{}',
+    })
+    expect(deployed.status).toBe(200)
+    let profiles: unknown[] = []
+    for (let tries = 0; tries < 100 && profiles.length === 0; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      profiles = (await (
+        await fetch(`${sluice.base}/api/profiles`, { headers: { cookie } })
+      ).json()) as unknown[]
+    }
+    expect(profiles.length).toBeGreaterThan(0)
+    const streams = (await (await fetch(`${sluice.base}/api/streams`, { headers: { cookie } })).json()) as {
+      name: string
+      messageCount: number
+    }[]
+    expect(streams.find((stream) => stream.name === 'sample.events')?.messageCount).toBeGreaterThan(0)
+  })
+})
