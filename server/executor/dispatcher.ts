@@ -13,7 +13,7 @@ export interface Dispatcher {
   /** A deploy, resume or run-now: look at once instead of at the next poll. */
   wake(): void
   start(): void
-  /** Stops claiming and waits for running units (each ends at its next batch boundary). */
+  /** Stops claiming; running units end at their next batch boundary and release their jobs. */
   stop(): Promise<void>
 }
 
@@ -30,6 +30,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let timer: NodeJS.Timeout | null = null
   let stopped = true
   let ticking: Promise<void> | null = null
+  // Aborted by stop(): running units end at their next batch boundary and hand their jobs back.
+  let stopping = new AbortController()
 
   async function claimAndRun(): Promise<Promise<unknown>[]> {
     const free = deps.config.workerConcurrency - running.size
@@ -42,7 +44,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       types: ['import'],
     })
     return claimed.map((job) => {
-      const unit = runImportUnit(deps, job, owner)
+      const unit = runImportUnit(deps, job, owner, stopping.signal)
         .catch((error: unknown) =>
           deps.logger.error({ err: error, jobId: job.id }, 'unit of work failed unexpectedly'),
         )
@@ -81,10 +83,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     },
     start() {
       stopped = false
+      if (stopping.signal.aborted) stopping = new AbortController()
       schedule(0)
     },
     async stop() {
       stopped = true
+      stopping.abort()
       if (timer) clearTimeout(timer)
       await ticking
       await Promise.allSettled([...running])

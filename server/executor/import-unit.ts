@@ -33,7 +33,9 @@ export async function runImportUnit(
   deps: UnitDeps,
   job: Job,
   owner: string,
-): Promise<Outcome['event'] | 'Paused' | 'LeaseLost'> {
+  /** Shutdown: stop at the next batch boundary and hand the job back, due at the same slot. */
+  stop?: AbortSignal,
+): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
   const { db, clock, config } = deps
   const token = job.lease_token!
   const lease = () => ({ ttlMs: config.leaseTtlMs, now: clock.now() })
@@ -71,6 +73,7 @@ export async function runImportUnit(
       jobId: job.id,
     }
     let done = false
+    if (stop?.aborted) return await handBack(deps, job)
     for await (const batch of connector.read(ctx, {
       checkpoint: job.state ? (JSON.parse(job.state) as unknown) : null,
     })) {
@@ -117,6 +120,7 @@ export async function runImportUnit(
       totals.added += counts.added
       totals.omitted += counts.omitted
       if (batch.done) done = true
+      if (stop?.aborted && !done) return await handBack(deps, job)
     }
     const cadence = JSON.parse(job.cadence) as Cadence
     return await finish(deps, job, runId, afterSuccess(cadence, scheduled, clock.now(), done), totals, null)
@@ -247,4 +251,17 @@ async function lost(deps: UnitDeps, job: Job, runId: string): Promise<'Paused' |
     .where('ended_at', 'is', null)
     .execute()
   return paused ? 'Paused' : 'LeaseLost'
+}
+
+/**
+ * Shutdown mid-unit: the batches so far are committed with their checkpoint; the job goes back to
+ * sleeping, due at the slot it was serving, so the next worker continues it (and its run row).
+ */
+async function handBack(deps: UnitDeps, job: Job): Promise<'Interrupted' | 'LeaseLost'> {
+  const released = await releaseLease(deps.db, job.id, job.lease_token!, {
+    status: 'sleeping',
+    sleep_reason: 'schedule',
+    next_run_at: job.next_run_at ?? deps.clock.now().toISOString(),
+  })
+  return released ? 'Interrupted' : 'LeaseLost'
 }

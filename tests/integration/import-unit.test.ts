@@ -82,6 +82,25 @@ describeEachDialect('import units: sample data to stream to profiles', (dialect)
     )
   })
 
+  it('hands a job back at a batch boundary on shutdown, due at the same slot, its run left open', async () => {
+    t().clock.advance(15 * 60_000)
+    const { deps, clock } = t()
+    const [claimed] = await claimDue(deps.db, { owner: 'w1', ttlMs: 60_000, now: clock.now(), limit: 1 })
+    const stop = new AbortController()
+    stop.abort()
+    expect(await runImportUnit(deps, claimed!, 'w1', stop.signal)).toBe('Interrupted')
+    const job = (await t().send('GET', `/api/jobs/${jobId}`, { cookie: admin })).json
+    expect(job).toMatchObject({ status: 'sleeping', nextRunAt: claimed!.next_run_at })
+    const open = (await t().send('GET', `/api/jobs/${jobId}/runs`, { cookie: admin })).json
+    expect(open.find((run: { dueAt: string }) => run.dueAt === claimed!.next_run_at)).toMatchObject({
+      endedAt: null,
+    })
+    // The next worker continues that slot's run.
+    expect(await claimAndRun()).toBe('Synced')
+    const runs = (await t().send('GET', `/api/jobs/${jobId}/runs`, { cookie: admin })).json
+    expect(runs.filter((run: { dueAt: string }) => run.dueAt === claimed!.next_run_at)).toHaveLength(1)
+  })
+
   it('retries a failing source with back-off, then fails it once errors have lasted 10 hours', async () => {
     await t()
       .database.db.updateTable('jobs')
