@@ -1,6 +1,5 @@
-import { Dialog } from '../components/Dialog.tsx'
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx'
 import { toast } from '../components/toast-store.ts'
-import { errorMessage } from '../lib/api.ts'
 import { useDeleteDataKey } from '../queries/data-keys.ts'
 import type { DataKey } from './types.ts'
 
@@ -15,24 +14,16 @@ export function DeleteDataKeyDialog({ dataKey, onClose }: { dataKey: DataKey; on
     })
 
   return (
-    <Dialog title="Delete data key?" onClose={onClose}>
-      <p className="dialog-text">
-        Senders that use <strong>{dataKey.name}</strong> (<code>{dataKey.prefix}…</code>) are refused from
-        then on. Data already collected stays. This cannot be undone.
-      </p>
-      {remove.error && (
-        <p className="form-error" role="alert">
-          {errorMessage(remove.error)}
-        </p>
-      )}
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="button" className="button button-danger" onClick={confirm} disabled={remove.isPending}>
-          Delete key
-        </button>
-      </div>
-    </Dialog>
+    <ConfirmDialog
+      title="Delete data key?"
+      confirmLabel="Delete key"
+      pending={remove.isPending}
+      error={remove.error}
+      onConfirm={confirm}
+      onClose={onClose}
+    >
+      Senders that use <strong>{dataKey.name}</strong> (<code>{dataKey.prefix}…</code>) are refused from then
+      on. Data already collected stays. This cannot be undone.
+    </ConfirmDialog>
   )
 }

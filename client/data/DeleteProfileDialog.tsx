@@ -1,7 +1,6 @@
 import { useNavigate } from 'react-router'
-import { Dialog } from '../components/Dialog.tsx'
+import { ConfirmDialog } from '../components/ConfirmDialog.tsx'
 import { toast } from '../components/toast-store.ts'
-import { errorMessage } from '../lib/api.ts'
 import { useDeleteProfile } from '../queries/profiles.ts'
 import type { Profile } from './types.ts'
 
@@ -26,25 +25,17 @@ export function DeleteProfileDialog({
     })
 
   return (
-    <Dialog title="Delete this person's data?" onClose={onClose}>
-      <p className="dialog-text">
-        A privacy deletion removes the profile of <strong>{label}</strong> and every raw message that built
-        it, in all streams. Its identities are suppressed: data that arrives later with them is dropped, not
-        stored. This cannot be undone.
-      </p>
-      {remove.error && (
-        <p className="form-error" role="alert">
-          {errorMessage(remove.error)}
-        </p>
-      )}
-      <div className="dialog-actions">
-        <button type="button" className="button" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="button" className="button button-danger" onClick={confirm} disabled={remove.isPending}>
-          Delete profile and messages
-        </button>
-      </div>
-    </Dialog>
+    <ConfirmDialog
+      title="Delete this person's data?"
+      confirmLabel="Delete profile and messages"
+      pending={remove.isPending}
+      error={remove.error}
+      onConfirm={confirm}
+      onClose={onClose}
+    >
+      A privacy deletion removes the profile of <strong>{label}</strong> and every raw message that built it,
+      in all streams. Its identities are suppressed: data that arrives later with them is dropped, not stored.
+      This cannot be undone.
+    </ConfirmDialog>
   )
 }
