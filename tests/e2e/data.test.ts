@@ -2,10 +2,9 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   chromiumAvailable,
-  launchChromium,
+  openBrowserSession,
   type RunningSluice,
   screenshot,
-  startSluice,
   watchConsole,
 } from '../support/browser.ts'
 
@@ -39,16 +38,14 @@ describe.skipIf(!chromiumAvailable())('data pages in Chromium', () => {
   const visible = (locator: { isVisible(): Promise<boolean> }, timeout = 10_000) =>
     expect.poll(() => locator.isVisible(), { timeout }).toBe(true)
 
+  let session: Awaited<ReturnType<typeof openBrowserSession>> | undefined
   beforeAll(async () => {
-    sluice = await startSluice()
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
-    problems = watchConsole(page)
+    session = await openBrowserSession()
+    ;({ sluice, browser, page, problems } = session)
   }, 240_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await sluice?.stop()
+    await session?.close()
   })
 
   it('signs up as admin and finds the empty Data area saying what to do', async () => {

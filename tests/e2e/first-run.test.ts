@@ -2,10 +2,9 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   chromiumAvailable,
-  launchChromium,
+  openBrowserSession,
   type RunningSluice,
   screenshot,
-  startSluice,
   watchConsole,
 } from '../support/browser.ts'
 
@@ -19,16 +18,14 @@ describe.skipIf(!chromiumAvailable())('first run in Chromium', () => {
   let page: Page
   let problems: string[]
 
+  let session: Awaited<ReturnType<typeof openBrowserSession>> | undefined
   beforeAll(async () => {
-    sluice = await startSluice()
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
-    problems = watchConsole(page)
+    session = await openBrowserSession()
+    ;({ sluice, browser, page, problems } = session)
   }, 240_000)
 
   afterAll(async () => {
-    await browser?.close()
-    await sluice?.stop()
+    await session?.close()
   })
 
   it('walks a new user through setup to a signed-in app', async () => {

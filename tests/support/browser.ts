@@ -112,3 +112,21 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true })
   return file
 }
+
+/** A Sluice process and a Chromium page on it, watched for console problems: an e2e suite's setup. */
+export async function openBrowserSession(env: Record<string, string> = {}) {
+  const sluice = await startSluice(env)
+  const browser = await launchChromium()
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+  const problems = watchConsole(page)
+  return {
+    sluice,
+    browser,
+    page,
+    problems,
+    async close() {
+      await browser.close()
+      await sluice.stop()
+    },
+  }
+}
