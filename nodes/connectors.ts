@@ -7,6 +7,7 @@ import type {
   ProviderConnector,
 } from './define.ts'
 import fileExportConnector from './file-export/file-export.connector.ts'
+import { registerProvider } from './index.ts'
 import sampleConnector from './sample/sample.connector.ts'
 
 /**
@@ -26,9 +27,17 @@ export interface RegisteredConnector {
 
 const registered: RegisteredConnector[] = [sampleConnector, collectConnector, fileExportConnector]
 
-export const connectors: ReadonlyMap<string, RegisteredConnector> = new Map(
-  registered.map((connector) => [connector.provider.id, connector]),
-)
+const registry = new Map(registered.map((connector) => [connector.provider.id, connector]))
+export const connectors: ReadonlyMap<string, RegisteredConnector> = registry
+
+/**
+ * Registers a provider with its connector at start-up. Only test harnesses call it: the scripted
+ * source of the executor's tests is loaded this way (`node --import` in real-process tests).
+ */
+export function registerConnector<P extends Provider>(connector: ProviderConnector<P>): void {
+  registerProvider(connector.provider)
+  registry.set(connector.provider.id, connector as unknown as RegisteredConnector)
+}
 
 /** @example await findConnector('file-export')?.check({ config: null, credentials: {}, ... }) */
 export function findConnector(providerId: string): RegisteredConnector | undefined {

@@ -11,9 +11,26 @@ export const providers = [sample, collect, fileExport] as const
 
 export type ProviderId = (typeof providers)[number]['id']
 
+/** The shipped providers plus any a test harness registered (see `registerProvider`). */
+const catalogue: Provider[] = [...providers]
+
+/** Every provider this process knows. */
+export function listProviders(): readonly Provider[] {
+  return catalogue
+}
+
+/**
+ * Adds a provider at start-up. Only test harnesses call it (a scripted source the executor's
+ * tests drive); shipped providers are listed above.
+ */
+export function registerProvider(provider: Provider): void {
+  if (findProvider(provider.id)) throw new Error(`provider ${provider.id} is already registered`)
+  catalogue.push(provider)
+}
+
 /** @example findProvider('sample')?.title // 'Sample data' */
 export function findProvider(id: string): Provider | undefined {
-  return providers.find((provider) => provider.id === id)
+  return catalogue.find((provider) => provider.id === id)
 }
 
 /** @example findJobType('file-export', 'file')?.direction // 'export' */
@@ -43,7 +60,7 @@ export interface CatalogueProvider {
 
 /** The body of `GET /api/providers`: plain JSON, built fresh so callers may change it. */
 export function catalogueJson(): CatalogueProvider[] {
-  return providers.map((provider: Provider) => ({
+  return catalogue.map((provider: Provider) => ({
     id: provider.id,
     title: provider.title,
     category: provider.category,

@@ -28,6 +28,8 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
     onIdleError: (error) =>
       logger.warn({ err: error }, 'an idle database connection failed; it will be replaced'),
     backgroundCheckpoints: true,
+    // A transaction idle past the lease belongs to a frozen worker whose job may be claimed already.
+    idleInTransactionMs: config.leaseTtlMs,
     onCheckpointError: (message) => logger.warn({ error: message }, 'WAL checkpoint failed; it is retried'),
   })
   try {

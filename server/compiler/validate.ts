@@ -1,6 +1,6 @@
 import type { z } from 'zod'
 import type { Provider } from '../../nodes/define.ts'
-import { providers } from '../../nodes/index.ts'
+import { listProviders } from '../../nodes/index.ts'
 import {
   edgeProblems,
   isJobKind,
@@ -58,7 +58,7 @@ export function validatePipeline(
   if (!parsed.success) return { doc: null, problems: shapeProblems(input, parsed.error) }
   const doc = parsed.data
   const problems: Problem[] = []
-  const catalogue = lookups.catalogue ?? providers
+  const catalogue = lookups.catalogue ?? listProviders()
   const findProvider = (id: string) => catalogue.find((provider) => provider.id === id)
   const findJobType = (providerId: string, jobTypeId: string) =>
     findProvider(providerId)?.jobTypes.find((jobType) => jobType.id === jobTypeId)

@@ -1,51 +1,55 @@
 import os from 'node:os'
+import { Cron } from 'croner'
+import { sweepExpiredLeases } from '../executor/leases.ts'
 import { purgeJobs } from '../executor/purge.ts'
 import type { Deps } from '../http/context.ts'
 import { recoverUploads } from './bulk-upload.ts'
 import { sweepRetention } from './retention.ts'
 
-const HOUR = 3_600_000
-const UNIFIER_SWEEP_MS = 30_000
 /** An upload silent this long has lost its sender or its process. */
 const STALE_UPLOAD_MS = 15 * 60_000
 
+type MaintenanceDeps = Pick<Deps, 'db' | 'clock' | 'logger' | 'unifier' | 'config'>
+
 /**
- * Housekeeping, hourly: raw messages past their stream's retention, jobs past SLUICE_PURGE_AFTER in
- * a terminal status, and uploads a dead process left half-received; every 30 s, a wake of the
- * unifier. Returns a stop function. (The executor's croner-driven maintenance will take it over.)
+ * Housekeeping on croner's clock (DESIGN.md §4), one live Cron per chore, never per job:
+ * - hourly: raw messages past their stream's retention, jobs past SLUICE_PURGE_AFTER in a terminal
+ *   status, and uploads a dead process left half-received;
+ * - every 10 s: the lease sweep, so no job shows running long after its worker died;
+ * - every 30 s: a wake of the unifier, for what a failed pass or a missed wake left pending.
+ * `protect` keeps a slow run from overlapping the next. Returns a stop function.
  */
-export function startMaintenance(
-  deps: Pick<Deps, 'db' | 'clock' | 'logger' | 'unifier' | 'config'>,
-  everyMs = HOUR,
-): () => void {
-  let running = false
+export function startMaintenance(deps: MaintenanceDeps): () => void {
   const owner = `${os.hostname()}:${process.pid}`
-  const tick = async () => {
-    if (running) return
-    running = true
+  const chore = (name: string, work: () => Promise<void>) => async () => {
     try {
-      const now = deps.clock.now()
-      const deleted = await sweepRetention(deps.db, now)
-      if (deleted.size)
-        deps.logger.info({ deleted: Object.fromEntries(deleted) }, 'retention: raw messages deleted')
-      const purged = await purgeJobs(deps.db, { owner, now, purgeAfterMs: deps.config.purgeAfterMs })
-      if (purged)
-        deps.logger.info({ jobs: purged }, 'purge: old failed, paused, completed and removed jobs deleted')
-      const abandoned = await recoverUploads(deps, new Date(now.getTime() - STALE_UPLOAD_MS).toISOString())
-      if (abandoned) deps.logger.warn({ uploads: abandoned }, 'stale uploads abandoned')
+      await work()
     } catch (error) {
-      deps.logger.error({ err: error }, 'data maintenance failed; it runs again within the hour')
-    } finally {
-      running = false
+      deps.logger.error({ err: error }, `${name} failed; it runs again at its next slot`)
     }
   }
-  const timer = setInterval(() => void tick(), everyMs)
-  timer.unref()
-  // The unifier runs when woken; this catches what a failed pass or a missed wake left pending.
-  const sweep = setInterval(() => deps.unifier.wake(), UNIFIER_SWEEP_MS)
-  sweep.unref()
+  const hourly = chore('data maintenance', async () => {
+    const now = deps.clock.now()
+    const deleted = await sweepRetention(deps.db, now)
+    if (deleted.size)
+      deps.logger.info({ deleted: Object.fromEntries(deleted) }, 'retention: raw messages deleted')
+    const purged = await purgeJobs(deps.db, { owner, now, purgeAfterMs: deps.config.purgeAfterMs })
+    if (purged)
+      deps.logger.info({ jobs: purged }, 'purge: old failed, paused, completed and removed jobs deleted')
+    const abandoned = await recoverUploads(deps, new Date(now.getTime() - STALE_UPLOAD_MS).toISOString())
+    if (abandoned) deps.logger.warn({ uploads: abandoned }, 'stale uploads abandoned')
+  })
+  const leases = chore('lease sweep', async () => {
+    const swept = await sweepExpiredLeases(deps.db, deps.clock.now())
+    if (swept) deps.logger.warn({ jobs: swept }, 'leases of dead workers expired: their jobs are due again')
+  })
+  const options = { unref: true, protect: true }
+  const crons = [
+    new Cron('0 * * * *', options, hourly),
+    new Cron('*/10 * * * * *', options, leases),
+    new Cron('*/30 * * * * *', options, () => deps.unifier.wake()),
+  ]
   return () => {
-    clearInterval(timer)
-    clearInterval(sweep)
+    for (const cron of crons) cron.stop()
   }
 }

@@ -28,13 +28,24 @@ export function openDatabase(
   options: {
     poolSize?: number
     onIdleError?: (error: Error) => void
+    /**
+     * PostgreSQL: end a session idle this long inside a transaction. A worker frozen mid-batch
+     * (SIGSTOP, a long pause) would otherwise hold its job's row lock, and claims skip locked rows.
+     */
+    idleInTransactionMs?: number
     /** SQLite: checkpoint the WAL on a worker thread (see checkpointer.ts). */
     backgroundCheckpoints?: boolean
     onCheckpointError?: (message: string) => void
   } = {},
 ): OpenDb {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10 })
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      ...(options.idleInTransactionMs
+        ? { idle_in_transaction_session_timeout: Math.max(1000, Math.round(options.idleInTransactionMs)) }
+        : {}),
+    })
     // An idle client can die (server restart, admin kill); the pool drops it and the next query
     // reconnects. Without a listener that would be an uncaught 'error' event and kill the process.
     pool.on('error', (error) => options.onIdleError?.(error))

@@ -1,39 +1,70 @@
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
+import { Cron } from 'croner'
+import type { Job } from '../db/schema.ts'
 import type { Deps } from '../http/context.ts'
 import { runImportUnit } from './import-unit.ts'
-import { claimDue } from './leases.ts'
+import { claimDue, earliestDue } from './leases.ts'
 
-/** The safety poll (DESIGN.md §4): whatever a wake missed is claimed within a second. */
+/** Job types this dispatcher has units for; exports and enrichment join with their units. */
+const RUNNABLE: readonly Job['type'][] = ['import']
+/** Never wait longer than the safety poll, so a wake another process sent is never missed long. */
 const POLL_MS = 1000
+/** Due work that could not be claimed (another process holds it): look again after this long. */
+const CONTENDED_MS = 50
+/** On shutdown, how long a running batch may take before its connector is aborted. */
+export const STOP_GRACE_MS = 5000
 
 export interface Dispatcher {
   /** Claims and runs what is due now, up to the free concurrency; resolves when those units end. */
   tick(): Promise<void>
-  /** A deploy, resume or run-now: look at once instead of at the next poll. */
+  /** A deploy, resume or run-now: look at once instead of at the next timer. */
   wake(): void
   start(): void
-  /** Stops claiming; running units end at their next batch boundary and release their jobs. */
-  stop(): Promise<void>
+  /**
+   * Stops claiming; running units end at their next batch boundary and hand their jobs back. A
+   * batch still running after `graceMs` has its connector aborted, so stop ends within the bound.
+   */
+  stop(graceMs?: number): Promise<void>
+  /** Units running now in this process. */
+  readonly active: number
 }
 
 type DispatcherDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'>
 
 /**
- * Cron decides when; the dispatcher decides who. It claims due jobs (its lease makes it their one
- * worker) and runs their units, never more than SLUICE_WORKER_CONCURRENCY at once. Import units
- * run here today; other job types wait for their units (exports, enrichment) and are not claimed.
+ * Cron decides when; the dispatcher decides who (DESIGN.md §4). It claims due jobs (its lease makes
+ * it their one worker) and runs their units, never more than SLUICE_WORKER_CONCURRENCY at once.
+ * After each pass one timer is set for the earliest `next_run_at` (capped at the safety poll), so a
+ * job starts on time without a timer per job; croner's one-second tick is the safety poll.
  */
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   const running = new Set<Promise<unknown>>()
   let timer: NodeJS.Timeout | null = null
+  let poll: Cron | null = null
   let stopped = true
-  let ticking: Promise<void> | null = null
+  let passing: Promise<void> | null = null
+  let again = false
   // Aborted by stop(): running units end at their next batch boundary and hand their jobs back.
   let stopping = new AbortController()
+  let interrupting = new AbortController()
 
-  async function claimAndRun(): Promise<Promise<unknown>[]> {
+  function launch(job: Job): Promise<unknown> {
+    const unit = runImportUnit(deps, job, owner, { stop: stopping.signal, interrupt: interrupting.signal })
+      .catch((error: unknown) =>
+        deps.logger.error({ err: error, jobId: job.id }, 'unit of work failed unexpectedly'),
+      )
+      .finally(() => {
+        running.delete(unit)
+        // A freed slot may have due work waiting behind it.
+        if (!stopped) wake()
+      })
+    running.add(unit)
+    return unit
+  }
+
+  async function claim(): Promise<Promise<unknown>[]> {
     const free = deps.config.workerConcurrency - running.size
     if (free <= 0) return []
     const claimed = await claimDue(deps.db, {
@@ -41,57 +72,81 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       ttlMs: deps.config.leaseTtlMs,
       now: deps.clock.now(),
       limit: free,
-      types: ['import'],
+      types: RUNNABLE,
     })
-    return claimed.map((job) => {
-      const unit = runImportUnit(deps, job, owner, stopping.signal)
-        .catch((error: unknown) =>
-          deps.logger.error({ err: error, jobId: job.id }, 'unit of work failed unexpectedly'),
-        )
-        .finally(() => {
-          running.delete(unit)
-          // A freed slot may have due work waiting behind it.
-          if (!stopped) schedule(0)
-        })
-      running.add(unit)
-      return unit
-    })
+    return claimed.map(launch)
   }
 
-  function schedule(ms: number) {
+  /** One pass: claim what is due, then set the timer for the next due job. */
+  async function pass(): Promise<void> {
+    const claimed = await claim()
+    if (stopped) return
+    const free = deps.config.workerConcurrency - running.size
+    // With no free slot, a finishing unit wakes the dispatcher; the poll covers the rest.
+    if (free <= 0) return arm(POLL_MS)
+    const next = await earliestDue(deps.db, RUNNABLE)
+    if (next === null) return arm(POLL_MS)
+    const wait = Date.parse(next) - deps.clock.now().getTime()
+    if (wait > 0) return arm(Math.min(wait, POLL_MS))
+    // Still due: what this pass claimed filled the slots it had, or another process holds it.
+    arm(claimed.length > 0 ? 0 : CONTENDED_MS)
+  }
+
+  function arm(ms: number) {
     if (stopped) return
     if (timer) clearTimeout(timer)
-    timer = setTimeout(() => {
-      timer = null
-      ticking ??= claimAndRun()
-        .then(() => undefined)
-        .catch((error: unknown) => deps.logger.error({ err: error }, 'claiming due jobs failed; retrying'))
-        .finally(() => {
-          ticking = null
-          schedule(POLL_MS)
-        })
-    }, ms)
+    timer = setTimeout(wake, ms)
     timer.unref()
+  }
+
+  /** Runs a pass now, or right after the one under way. */
+  function wake() {
+    if (stopped) return
+    if (passing) {
+      again = true
+      return
+    }
+    if (timer) clearTimeout(timer)
+    timer = null
+    passing = pass()
+      .catch((error: unknown) => {
+        deps.logger.error({ err: error }, 'claiming due jobs failed; retrying')
+        arm(POLL_MS)
+      })
+      .finally(() => {
+        passing = null
+        if (again) {
+          again = false
+          wake()
+        }
+      })
   }
 
   return {
     async tick() {
-      await Promise.all(await claimAndRun())
+      await Promise.all(await claim())
     },
-    wake() {
-      schedule(0)
-    },
+    wake,
     start() {
       stopped = false
       if (stopping.signal.aborted) stopping = new AbortController()
-      schedule(0)
+      if (interrupting.signal.aborted) interrupting = new AbortController()
+      poll = new Cron('* * * * * *', { unref: true, protect: true }, wake)
+      wake()
     },
-    async stop() {
+    async stop(graceMs = STOP_GRACE_MS) {
       stopped = true
       stopping.abort()
+      poll?.stop()
+      poll = null
       if (timer) clearTimeout(timer)
-      await ticking
+      await passing
+      const grace = setTimeout(() => interrupting.abort(), graceMs)
       await Promise.allSettled([...running])
+      clearTimeout(grace)
+    },
+    get active() {
+      return running.size
     },
   }
 }

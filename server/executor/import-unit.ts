@@ -19,6 +19,14 @@ type UnitDeps = Pick<Deps, 'db' | 'clock' | 'config'>
 
 /** The lease moved on (expired and claimed elsewhere, or the job was paused): stop, commit nothing. */
 class LeaseLost extends Error {}
+/** Shutdown ran out of patience with a batch: the connector is aborted and the job handed back. */
+class Interrupted extends Error {}
+
+/** Shutdown signals: `stop` ends the unit at the next batch boundary; `interrupt` aborts the connector. */
+export interface UnitStop {
+  stop?: AbortSignal
+  interrupt?: AbortSignal
+}
 
 /** The stream an import job's records land in: its provider and job type, e.g. `sample.events`. */
 export const importStream = (job: Pick<Job, 'provider' | 'job_type'>) => `${job.provider}.${job.job_type}`
@@ -34,7 +42,7 @@ export async function runImportUnit(
   job: Job,
   owner: string,
   /** Shutdown: stop at the next batch boundary and hand the job back, due at the same slot. */
-  stop?: AbortSignal,
+  { stop, interrupt }: UnitStop = {},
 ): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
   const { db, clock, config } = deps
   const token = job.lease_token!
@@ -55,6 +63,8 @@ export async function runImportUnit(
     Math.max(1000, config.leaseTtlMs / 3),
   )
   renewal.unref()
+  const onInterrupt = () => abort.abort(new Interrupted('shutting down'))
+  interrupt?.addEventListener('abort', onInterrupt, { once: true })
   try {
     const connector = jobConnector(job.provider, job.job_type)
     const jobType = findJobType(job.provider, job.job_type)
@@ -127,6 +137,8 @@ export async function runImportUnit(
   } catch (error) {
     if (error instanceof LeaseLost || abort.signal.reason instanceof LeaseLost)
       return await lost(deps, job, runId)
+    // Whatever the aborted connector threw, shutdown is no connector error.
+    if (abort.signal.reason instanceof Interrupted) return await handBack(deps, job)
     const classified =
       error instanceof ConnectorError
         ? error
@@ -135,6 +147,7 @@ export async function runImportUnit(
     return await finish(deps, job, runId, outcome, totals, classified.message)
   } finally {
     clearInterval(renewal)
+    interrupt?.removeEventListener('abort', onInterrupt)
   }
 }
 
@@ -142,7 +155,7 @@ export async function runImportUnit(
 async function openRun(deps: UnitDeps, job: Job, scheduled: Date, owner: string): Promise<string> {
   const dueAt = scheduled.toISOString()
   const startedAt = deps.clock.now().toISOString()
-  await deps.db
+  const opened = await deps.db
     .insertInto('job_runs')
     .values({
       id: newId(),
@@ -158,21 +171,27 @@ async function openRun(deps: UnitDeps, job: Job, scheduled: Date, owner: string)
       error: null,
     })
     .onConflict((conflict) => conflict.columns(['job_id', 'due_at']).doNothing())
-    .execute()
+    .returning('id')
+    .executeTakeFirst()
+  if (opened) {
+    if (!job.last_run_at) {
+      await appendLog(deps.db, {
+        jobId: job.id,
+        at: startedAt,
+        event: 'Started',
+        message: 'Started: the first run',
+      })
+    }
+    return opened.id
+  }
+  // A recovered job continues its slot's row; the row names the worker that carries it on.
   const run = await deps.db
-    .selectFrom('job_runs')
-    .select('id')
+    .updateTable('job_runs')
+    .set({ worker: owner })
     .where('job_id', '=', job.id)
     .where('due_at', '=', dueAt)
+    .returning('id')
     .executeTakeFirstOrThrow()
-  if (!job.last_run_at) {
-    await appendLog(deps.db, {
-      jobId: job.id,
-      at: startedAt,
-      event: 'Started',
-      message: 'Started: the first run',
-    })
-  }
   return run.id
 }
 
@@ -208,18 +227,23 @@ async function finish(
       .set({ ended_at: at, outcome: error === null ? 'success' : 'error', error })
       .where('id', '=', runId)
       .execute()
-    const message =
-      outcome.event === 'Synced'
-        ? `Synced: ${totals.added} added, ${totals.removed} removed, ${totals.omitted} omitted`
-        : outcome.message
-    await appendLog(trx, { jobId: job.id, at, event: outcome.event, message, details: { ...totals, error } })
-    if (outcome.event === 'Completed') {
+    // One Synced per successful run; a one-time job's last run says Completed after it.
+    if (outcome.event === 'Synced' || outcome.event === 'Completed') {
       await appendLog(trx, {
         jobId: job.id,
         at,
         event: 'Synced',
         message: `Synced: ${totals.added} added, ${totals.removed} removed, ${totals.omitted} omitted`,
         details: totals,
+      })
+    }
+    if (outcome.event !== 'Synced') {
+      await appendLog(trx, {
+        jobId: job.id,
+        at,
+        event: outcome.event,
+        message: outcome.message,
+        details: { ...totals, error },
       })
     }
     return true

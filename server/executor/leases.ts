@@ -68,8 +68,10 @@ export async function claimDue(
 }
 
 /**
- * The fencing statement: extends the lease if `token` still holds it. Call it first in every
- * batch transaction and abort the batch when it returns false.
+ * The fencing statement: extends the lease if `token` still holds it and it has not expired. Call
+ * it first in every batch transaction and abort the batch when it returns false. Refusing an
+ * expired lease even when nobody took the job over means a worker frozen past its lease (a
+ * SIGSTOP, a long GC pause) commits nothing when it wakes: another worker may be claiming it.
  */
 export async function renewLease(
   db: Executor,
@@ -83,6 +85,7 @@ export async function renewLease(
     .where('id', '=', jobId)
     .where('lease_token', '=', token)
     .where('status', '=', 'running')
+    .where('lease_expires_at', '>=', leaseTime(db, options.now, 0))
     .executeTakeFirst()
   return Number(result.numUpdatedRows) === 1
 }
@@ -101,4 +104,42 @@ export async function releaseLease(
     .where('lease_token', '=', token)
     .executeTakeFirst()
   return Number(result.numUpdatedRows) === 1
+}
+
+/** When the next sleeping job of `types` falls due (ISO text), or null when none is scheduled. */
+export async function earliestDue(db: Executor, types: readonly Job['type'][]): Promise<string | null> {
+  const row = await db
+    .selectFrom('jobs')
+    .select('next_run_at')
+    .where('status', '=', 'sleeping')
+    .where('next_run_at', 'is not', null)
+    .where('type', 'in', types)
+    .orderBy('next_run_at')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.next_run_at ?? null
+}
+
+/**
+ * The lease sweep: jobs whose worker died (lease expired) go back to sleeping, due at the slot they
+ * were serving, so none shows `running` long after its worker is gone, whoever can claim it.
+ * Realtime jobs run without a lease and are left alone.
+ */
+export async function sweepExpiredLeases(db: Executor, now: Date): Promise<number> {
+  const result = await db
+    .updateTable('jobs')
+    .set({
+      status: 'sleeping',
+      sleep_reason: 'schedule',
+      status_changed_at: now.toISOString(),
+      next_run_at: sql<string>`coalesce(next_run_at, ${now.toISOString()})`,
+      lease_owner: null,
+      lease_token: null,
+      lease_expires_at: null,
+    })
+    .where('status', '=', 'running')
+    .where('lease_token', 'is not', null)
+    .where('lease_expires_at', '<', leaseTime(db, now, 0))
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
 }

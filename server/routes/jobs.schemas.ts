@@ -81,6 +81,8 @@ export const jobDetailJson = jobListItemJson.extend({
   firstErrorAt: z.string().nullable(),
   consecutiveErrors: z.number().int(),
   lastError: z.string().nullable(),
+  /** Where the next run continues (a source's cursor or offset); null before the first batch. */
+  checkpoint: z.unknown(),
   failsAt: z.string().nullable().meta({ description: 'When a job that keeps failing will be marked failed' }),
   purgesAt: z
     .string()
@@ -151,6 +153,7 @@ export function toJobDetail(job: Job, config: Config): z.infer<typeof jobDetailJ
     firstErrorAt: job.first_error_at,
     consecutiveErrors: job.consecutive_errors,
     lastError: job.last_error,
+    checkpoint: job.state === null ? null : (JSON.parse(job.state) as unknown),
     failsAt:
       job.consecutive_errors > 0 && !TERMINAL.has(job.status)
         ? plus(job.first_error_at, config.failAfterMs)

@@ -1,12 +1,7 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  chromiumAvailable,
-  openBrowserSession,
-  type RunningSluice,
-  screenshot,
-  watchConsole,
-} from '../support/browser.ts'
+import { chromiumAvailable, openBrowserSession, screenshot, watchConsole } from '../support/browser.ts'
+import type { RunningSluice } from '../support/server.ts'
 
 /**
  * A newcomer's first minutes, in real Chromium against `npm start`'s real process: setup, sign

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { examplePipeline } from '../../nodes/examples.ts'
 import { useTestApp } from '../support/app.ts'
-import { type RunningSluice, startSluice } from '../support/browser.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { sampleSource } from '../support/documents.ts'
+import { ADMIN_ENV, type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
 
 describeEachDialect('dispatcher: claims due imports, run now', (dialect) => {
   const t = useTestApp(dialect)
@@ -61,8 +61,7 @@ describe('out of the box: the example pipeline turns sample data into profiles',
   beforeAll(async () => {
     sluice = await startSluice({
       SLUICE_SKIP_CLIENT_BUILD: '1',
-      SLUICE_ADMIN_EMAIL: 'admin@example.com',
-      SLUICE_ADMIN_PASSWORD: 'correct horse battery',
+      ...ADMIN_ENV,
     })
   }, 200_000)
   afterAll(async () => {
@@ -70,25 +69,10 @@ describe('out of the box: the example pipeline turns sample data into profiles',
   })
 
   it('deploys the example and finds people in the profiles within seconds', async () => {
-    const headers = { 'content-type': 'application/json', origin: sluice.base }
-    const login = await fetch(`${sluice.base}/api/auth/login`, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ email: 'admin@example.com', password: 'correct horse battery' }),
-    })
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!
-    const created = await fetch(`${sluice.base}/api/pipelines`, {
-      method: 'POST',
-      headers: { ...headers, cookie },
-      body: JSON.stringify(examplePipeline()),
-    })
-    const { id } = (await created.json()) as { id: string }
-    const deployed = await fetch(`${sluice.base}/api/pipelines/${id}/deploy`, {
-      method: 'POST',
-      headers: { ...headers, cookie },
-      body: '{}',
-    })
-    expect(deployed.status).toBe(200)
+    const admin = await signInRemote(sluice.base)
+    const { id } = (await admin.call('POST', '/api/pipelines', examplePipeline())).json as { id: string }
+    expect((await admin.call('POST', `/api/pipelines/${id}/deploy`, {})).status).toBe(200)
+    const cookie = admin.cookie
     let profiles: unknown[] = []
     for (let tries = 0; tries < 100 && profiles.length === 0; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 100))

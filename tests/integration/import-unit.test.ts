@@ -88,7 +88,7 @@ describeEachDialect('import units: sample data to stream to profiles', (dialect)
     const [claimed] = await claimDue(deps.db, { owner: 'w1', ttlMs: 60_000, now: clock.now(), limit: 1 })
     const stop = new AbortController()
     stop.abort()
-    expect(await runImportUnit(deps, claimed!, 'w1', stop.signal)).toBe('Interrupted')
+    expect(await runImportUnit(deps, claimed!, 'w1', { stop: stop.signal })).toBe('Interrupted')
     const job = (await t().send('GET', `/api/jobs/${jobId}`, { cookie: admin })).json
     expect(job).toMatchObject({ status: 'sleeping', nextRunAt: claimed!.next_run_at })
     const open = (await t().send('GET', `/api/jobs/${jobId}/runs`, { cookie: admin })).json

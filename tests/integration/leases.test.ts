@@ -2,7 +2,13 @@ import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { newId } from '../../server/db/ids.ts'
 import type { NewJob } from '../../server/db/schema.ts'
-import { claimDue, releaseLease, renewLease } from '../../server/executor/leases.ts'
+import {
+  claimDue,
+  earliestDue,
+  releaseLease,
+  renewLease,
+  sweepExpiredLeases,
+} from '../../server/executor/leases.ts'
 import { describeEachDialect, openTestDatabase } from '../support/dialects.ts'
 
 describeEachDialect('claims, leases and fencing', (dialect) => {
@@ -118,6 +124,70 @@ describeEachDialect('claims, leases and fencing', (dialect) => {
     expect((await status(alive)).lease_owner).toBe('busy')
     await releaseLease(database.db, id, claimed[0]!.lease_token!, { status: 'paused' })
     await database.db.updateTable('jobs').set({ status: 'paused' }).where('id', '=', alive).execute()
+  })
+
+  it('refuses to renew an expired lease even when nobody took the job over', async () => {
+    await settle()
+    const id = await job({})
+    await database.db
+      .updateTable('jobs')
+      .set({
+        status: 'running',
+        lease_owner: 'frozen',
+        lease_token: 'tok',
+        lease_expires_at: '2000-01-01T00:00:00.000Z',
+      })
+      .where('id', '=', id)
+      .execute()
+    // The holder wakes after its lease ran out (a SIGSTOP, a long pause): its batch must not commit.
+    expect(
+      await renewLease(database.db, id, 'tok', { ttlMs: TTL, now: at('2026-04-01T00:00:00.000Z') }),
+    ).toBe(false)
+    expect((await status(id)).lease_expires_at).toBe('2000-01-01T00:00:00.000Z')
+  })
+
+  it('sweeps dead workers’ jobs back to sleeping at their slot, leaving live leases and realtime jobs', async () => {
+    await settle()
+    const dead = await job({ next_run_at: '2026-02-01T00:00:00.000Z' })
+    const live = await job({})
+    const realtime = await job({ next_run_at: null as unknown as string })
+    await database.db
+      .updateTable('jobs')
+      .set({
+        status: 'running',
+        lease_owner: 'dead',
+        lease_token: 'a',
+        lease_expires_at: '2000-01-01T00:00:00.000Z',
+      })
+      .where('id', '=', dead)
+      .execute()
+    await database.db
+      .updateTable('jobs')
+      .set({
+        status: 'running',
+        lease_owner: 'busy',
+        lease_token: 'b',
+        lease_expires_at: '2999-01-01T00:00:00.000Z',
+      })
+      .where('id', '=', live)
+      .execute()
+    await database.db.updateTable('jobs').set({ status: 'running' }).where('id', '=', realtime).execute()
+    expect(await sweepExpiredLeases(database.db, at('2026-04-01T00:00:00.000Z'))).toBe(1)
+    expect(await status(dead)).toMatchObject({
+      status: 'sleeping',
+      next_run_at: '2026-02-01T00:00:00.000Z',
+      lease_token: null,
+      lease_owner: null,
+    })
+    expect(await status(live)).toMatchObject({ status: 'running', lease_token: 'b' })
+    expect((await status(realtime)).status).toBe('running')
+    expect(await earliestDue(database.db, ['import'])).toBe('2026-02-01T00:00:00.000Z')
+    expect(await earliestDue(database.db, ['export'])).toBeNull()
+    await database.db
+      .updateTable('jobs')
+      .set({ status: 'paused' })
+      .where('id', 'in', [live, realtime])
+      .execute()
   })
 
   it('gives concurrent claimers disjoint jobs', async () => {

@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
-import { freePort } from './postgres.ts'
-import { waitForHealth } from './server.ts'
+import { startSluice } from './server.ts'
 
 export const CHROMIUM = '/usr/bin/chromium'
 
@@ -36,61 +33,6 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   })
-}
-
-export interface RunningSluice {
-  base: string
-  dataDir: string
-  process: ChildProcess
-  output: () => string
-  stop(): Promise<void>
-}
-
-/**
- * Starts Sluice the way `npm start` does — a real process that builds the UI if it is stale,
- * migrates and serves — on a free port with a fresh data folder.
- */
-export async function startSluice(env: Record<string, string> = {}): Promise<RunningSluice> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-e2e-'))
-  const port = await freePort()
-  let output = ''
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      SLUICE_DATA_DIR: dataDir,
-      SLUICE_PUBLIC_URL: `http://127.0.0.1:${port}`,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout?.on('data', (chunk) => {
-    output += chunk
-  })
-  child.stderr?.on('data', (chunk) => {
-    output += chunk
-  })
-  const base = `http://127.0.0.1:${port}`
-  try {
-    await waitForHealth(base, 180_000)
-  } catch (error) {
-    child.kill('SIGKILL')
-    throw new Error(`${(error as Error).message}\n${output}`)
-  }
-  return {
-    base,
-    dataDir,
-    process: child,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve))
-        child.kill('SIGTERM')
-        await exited
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true })
-    },
-  }
 }
 
 /** Collects console errors and page errors so a test can assert there were none. */
