@@ -272,3 +272,24 @@ export function edgeProblems(doc: {
 export function upstreamOf(doc: { edges: readonly EdgeLike[] }, nodeId: string): string[] {
   return doc.edges.filter((edge) => edge.target === nodeId).map((edge) => edge.source)
 }
+
+/**
+ * Nodes data flows to from `nodeId`, directly or through audiences and enrichments; authorizations
+ * carry no data and stop the walk.
+ * @example downstreamOf(doc, 'src') // Set { 'aud', 'dst' }
+ */
+export function downstreamOf(doc: Pick<PipelineDocument, 'nodes' | 'edges'>, nodeId: string): Set<string> {
+  const kinds = new Map(doc.nodes.map((node) => [node.id, node.kind]))
+  const out = new Map<string, string[]>()
+  for (const edge of doc.edges) out.set(edge.source, [...(out.get(edge.source) ?? []), edge.target])
+  const reached = new Set<string>()
+  const stack = [nodeId]
+  while (stack.length) {
+    for (const next of out.get(stack.pop()!) ?? []) {
+      if (reached.has(next) || next === nodeId || kinds.get(next) === 'authorization') continue
+      reached.add(next)
+      stack.push(next)
+    }
+  }
+  return reached
+}

@@ -64,13 +64,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     return unit
   }
 
-  async function claim(): Promise<Promise<unknown>[]> {
+  async function claim(now = deps.clock.now()): Promise<Promise<unknown>[]> {
     const free = deps.config.workerConcurrency - running.size
     if (free <= 0) return []
     const claimed = await claimDue(deps.db, {
       owner,
       ttlMs: deps.config.leaseTtlMs,
-      now: deps.clock.now(),
+      now,
       limit: free,
       types: RUNNABLE,
     })
@@ -79,16 +79,19 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
 
   /** One pass: claim what is due, then set the timer for the next due job. */
   async function pass(): Promise<void> {
-    const claimed = await claim()
+    const claimedAt = deps.clock.now()
+    const claimed = await claim(claimedAt)
     if (stopped) return
     const free = deps.config.workerConcurrency - running.size
     // With no free slot, a finishing unit wakes the dispatcher; the poll covers the rest.
     if (free <= 0) return arm(POLL_MS)
     const next = await earliestDue(deps.db, RUNNABLE)
     if (next === null) return arm(POLL_MS)
-    const wait = Date.parse(next) - deps.clock.now().getTime()
-    if (wait > 0) return arm(Math.min(wait, POLL_MS))
-    // Still due: what this pass claimed filled the slots it had, or another process holds it.
+    const due = Date.parse(next)
+    // Fell due since the claim (or is about to): claim it at once.
+    if (due > claimedAt.getTime())
+      return arm(Math.min(Math.max(0, due - deps.clock.now().getTime()), POLL_MS))
+    // Due at the claim yet not claimed with slots free: another process holds it at this moment.
     arm(claimed.length > 0 ? 0 : CONTENDED_MS)
   }
 

@@ -14,6 +14,7 @@ import { getIdentityRules } from '../db/settings.repo.ts'
 import type { Deps } from '../http/context.ts'
 import { releaseLease, renewLease } from './leases.ts'
 import { afterFailure, afterSuccess, type Outcome } from './outcome.ts'
+import { wakeDownstream } from './upstream.ts'
 
 type UnitDeps = Pick<Deps, 'db' | 'clock' | 'config'>
 
@@ -227,6 +228,8 @@ async function finish(
       .set({ ended_at: at, outcome: error === null ? 'success' : 'error', error })
       .where('id', '=', runId)
       .execute()
+    // New profiles or changes: the exports and enrichments this source feeds run after it.
+    if (error === null && totals.added > 0) await wakeDownstream(trx, job, at)
     // One Synced per successful run; a one-time job's last run says Completed after it.
     if (outcome.event === 'Synced' || outcome.event === 'Completed') {
       await appendLog(trx, {

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { examplePipeline } from '../../nodes/examples.ts'
+import { systemClock } from '../../server/clock.ts'
+import { createDispatcher } from '../../server/executor/dispatcher.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { sampleSource } from '../support/documents.ts'
@@ -86,5 +88,45 @@ describe('out of the box: the example pipeline turns sample data into profiles',
       messageCount: number
     }[]
     expect(streams.find((stream) => stream.name === 'sample.events')?.messageCount).toBeGreaterThan(0)
+  })
+})
+
+describeEachDialect('dispatcher: on time', (dialect) => {
+  const t = useTestApp(dialect)
+
+  it('wakes at the earliest job’s due time, not at the next one-second poll', async () => {
+    const admin = await t().setupAdmin()
+    const document = { version: 1, nodes: [sampleSource('s', { eventsPerRun: 5 })], edges: [] }
+    const created = await t().send('POST', '/api/pipelines', {
+      cookie: admin,
+      body: { name: 'On time', document },
+    })
+    const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
+      cookie: admin,
+      body: {},
+    })
+    const jobId = deployed.json.jobs[0].jobId as string
+    // Due half-way between two whole seconds, where croner's one-second poll fires.
+    const due = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1500)
+    await t()
+      .database.db.updateTable('jobs')
+      .set({ next_run_at: due.toISOString() })
+      .where('id', '=', jobId)
+      .execute()
+    const dispatcher = createDispatcher({ ...t().deps, clock: systemClock })
+    dispatcher.start()
+    try {
+      let run: { started_at: string; due_at: string } | undefined
+      while (!run) {
+        await new Promise((resolve) => setTimeout(resolve, 20))
+        run = await t().database.db.selectFrom('job_runs').select(['started_at', 'due_at']).executeTakeFirst()
+      }
+      expect(run.due_at).toBe(due.toISOString())
+      const late = Date.parse(run.started_at) - due.getTime()
+      expect(late).toBeGreaterThanOrEqual(0)
+      expect(late).toBeLessThan(150)
+    } finally {
+      await dispatcher.stop()
+    }
   })
 })

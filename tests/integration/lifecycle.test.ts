@@ -3,6 +3,7 @@ import type { Cadence } from '../../nodes/cadence.ts'
 import { createDispatcher } from '../../server/executor/dispatcher.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
+import { edge, fileDestination } from '../support/documents.ts'
 import { registerScriptedSource, type ScriptedConfig, scriptedSource } from '../support/scripted-source.ts'
 
 registerScriptedSource()
@@ -254,5 +255,58 @@ describe('a connector that hangs past its lease', () => {
     const runs = (await t().send('GET', `/api/jobs/${id}/runs`, { cookie: admin })).json
     expect(runs).toHaveLength(1)
     expect(runs[0]).toMatchObject({ outcome: 'success', added: 15 })
+  })
+})
+
+describeEachDialect('after: upstream', (dialect) => {
+  const t = useTestApp(dialect)
+
+  it('wakes the exports a source feeds when it commits new data, and only then', async () => {
+    const admin = await t().setupAdmin()
+    const withCadence = (id: string, cadence: Cadence) => {
+      const node = fileDestination(id)
+      return { ...node, data: { ...node.data, cadence } }
+    }
+    const pipeline = async (records: number) => {
+      const document = {
+        version: 1,
+        nodes: [
+          scriptedSource('s', { records }),
+          withCadence('fed', { after: 'upstream' }),
+          withCadence('paused', { after: 'upstream' }),
+          withCadence('hourly', { every: '1h' }),
+        ],
+        edges: [edge('s', 'fed'), edge('s', 'paused'), edge('s', 'hourly')],
+      }
+      const created = await t().send('POST', '/api/pipelines', {
+        cookie: admin,
+        body: { name: `P${records}`, document },
+      })
+      const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
+        cookie: admin,
+        body: {},
+      })
+      expect(deployed.status, deployed.text).toBe(200)
+      return Object.fromEntries(
+        (deployed.json.jobs as { nodeId: string; jobId: string }[]).map((job) => [job.nodeId, job.jobId]),
+      )
+    }
+    const detail = async (id: string) => (await t().send('GET', `/api/jobs/${id}`, { cookie: admin })).json
+    const withData = await pipeline(5)
+    const without = await pipeline(0)
+    expect(await detail(withData.fed!)).toMatchObject({ status: 'sleeping', nextRunAt: null })
+    expect(await detail(without.fed!)).toMatchObject({ status: 'sleeping', nextRunAt: null })
+    await t().send('POST', `/api/jobs/${withData.paused}/pause`, { cookie: admin })
+    const hourly = (await detail(withData.hourly!)).nextRunAt
+    t().clock.advance(1000)
+    await t().deps.dispatcher.tick()
+    const now = t().clock.now().toISOString()
+    expect((await detail(withData.s!)).lastSuccessAt).toBe(now)
+    expect((await detail(without.s!)).lastSuccessAt).toBe(now)
+    expect((await detail(withData.fed!)).nextRunAt).toBe(now)
+    expect(await detail(withData.paused!)).toMatchObject({ status: 'paused', nextRunAt: null })
+    expect((await detail(withData.hourly!)).nextRunAt).toBe(hourly)
+    // The source that read nothing new wakes nobody.
+    expect((await detail(without.fed!)).nextRunAt).toBeNull()
   })
 })

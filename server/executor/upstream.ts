@@ -1,0 +1,53 @@
+import { downstreamOf, type PipelineDocument } from '../../nodes/pipeline.ts'
+import type { Executor, Job } from '../db/schema.ts'
+
+/**
+ * `{ after: "upstream" }` (DESIGN.md §4): when an import commits new data, the export and
+ * enrichment jobs it feeds in its deployed pipeline fall due now. Jobs already due earlier, or not
+ * sleeping on their schedule (paused, failed, running, backing off, rate-limited), are left as
+ * they are. Returns the ids of the jobs woken.
+ */
+export async function wakeDownstream(
+  db: Executor,
+  job: Pick<Job, 'pipeline_id' | 'node_id'>,
+  at: string,
+): Promise<string[]> {
+  if (!job.pipeline_id || !job.node_id) return []
+  const deployed = await db
+    .selectFrom('pipelines')
+    .innerJoin('pipeline_versions', (join) =>
+      join
+        .onRef('pipeline_versions.pipeline_id', '=', 'pipelines.id')
+        .onRef('pipeline_versions.version', '=', 'pipelines.deployed_version'),
+    )
+    .select('pipeline_versions.document')
+    .where('pipelines.id', '=', job.pipeline_id)
+    .executeTakeFirst()
+  if (!deployed) return []
+  const nodes = [...downstreamOf(JSON.parse(deployed.document) as PipelineDocument, job.node_id)]
+  if (nodes.length === 0) return []
+  const candidates = await db
+    .selectFrom('jobs')
+    .select(['id', 'cadence', 'next_run_at'])
+    .where('pipeline_id', '=', job.pipeline_id)
+    .where('node_id', 'in', nodes)
+    .where('status', '=', 'sleeping')
+    // A retry back-off or a provider's rate limit is not cut short by new data.
+    .where('sleep_reason', '=', 'schedule')
+    .execute()
+  const woken = candidates
+    .filter((candidate) => {
+      const cadence = JSON.parse(candidate.cadence) as unknown
+      return typeof cadence === 'object' && cadence !== null && 'after' in cadence
+    })
+    .filter((candidate) => candidate.next_run_at === null || candidate.next_run_at > at)
+    .map((candidate) => candidate.id)
+  if (woken.length === 0) return []
+  await db
+    .updateTable('jobs')
+    .set({ next_run_at: at, sleep_reason: 'schedule' })
+    .where('id', 'in', woken)
+    .where('status', '=', 'sleeping')
+    .execute()
+  return woken
+}
