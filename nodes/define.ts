@@ -30,6 +30,17 @@ export interface JobType<S extends z.ZodObject = z.ZodObject> {
   resetsCheckpoint: readonly (keyof z.infer<S> & string)[]
 }
 
+/**
+ * What one authorization may spend, shared by every job that uses it (DESIGN.md §4): a provider's
+ * limits are per key, not per job — Mailchimp allows 10 simultaneous connections per API key.
+ */
+export interface RateBudget {
+  /** Units of work running at once, across processes, with one authorization. */
+  concurrency?: number
+  /** Requests per window: connectors call `ctx.throttle()` before each request. */
+  requests?: { count: number; perMs: number }
+}
+
 export interface Provider {
   id: string
   title: string
@@ -39,6 +50,8 @@ export interface Provider {
   description: string
   auth: readonly AuthMethod[]
   jobTypes: readonly JobType[]
+  /** Limits per authorization; none when the provider has no shared quota. */
+  budget?: RateBudget
 }
 
 /** Metadata for a field that must be encrypted, redacted and never returned. */
@@ -113,6 +126,11 @@ export interface ConnectorContext<Config = Record<string, unknown>> {
   dataDir: string
   /** Null during previews and connection checks. */
   jobId: string | null
+  /**
+   * Resolves when the authorization's request budget allows one more request; call it before each
+   * request to the provider. Without an authorization or a budget it resolves at once.
+   */
+  throttle?: () => Promise<void>
 }
 
 /** One record read from a source. `key` deduplicates replays per source job. */

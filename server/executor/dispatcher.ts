@@ -3,6 +3,7 @@ import os from 'node:os'
 import { Cron } from 'croner'
 import type { Job } from '../db/schema.ts'
 import type { Deps } from '../http/context.ts'
+import { concurrencyCaps } from './budgets.ts'
 import { runImportUnit } from './import-unit.ts'
 import { claimDue, earliestDue } from './leases.ts'
 
@@ -73,6 +74,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       now,
       limit: free,
       types: RUNNABLE,
+      caps: concurrencyCaps(),
     })
     return claimed.map(launch)
   }

@@ -12,6 +12,7 @@ import { insertRawMessages } from '../db/raw-messages.repo.ts'
 import type { Job, NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
 import type { Deps } from '../http/context.ts'
+import { throttleFor } from './budgets.ts'
 import { releaseLease, renewLease } from './leases.ts'
 import { afterFailure, afterSuccess, type Outcome } from './outcome.ts'
 import { wakeDownstream } from './upstream.ts'
@@ -75,6 +76,7 @@ export async function runImportUnit(
     const parsed = jobType.config.safeParse(JSON.parse(job.config))
     if (!parsed.success)
       throw new ConnectorError('config', `the job's configuration is invalid: ${parsed.error.message}`)
+    const throttle = throttleFor(job.provider, job.authorization_id)
     const ctx = {
       config: parsed.data,
       credentials: {},
@@ -82,6 +84,7 @@ export async function runImportUnit(
       now: () => clock.now(),
       dataDir: config.dataDir,
       jobId: job.id,
+      ...(throttle ? { throttle } : {}),
     }
     let done = false
     if (stop?.aborted) return await handBack(deps, job)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type RawBuilder, sql } from 'kysely'
-import { isPostgres } from '../db/locks.ts'
+import { isPostgres, serialize } from '../db/locks.ts'
 import type { Executor, Job } from '../db/schema.ts'
 
 /**
@@ -31,23 +31,46 @@ function leaseTime(db: Executor, now: Date, offsetMs: number): RawBuilder<string
  */
 export async function claimDue(
   db: Executor,
-  options: LeaseOptions & { limit: number; types?: readonly Job['type'][] },
+  options: LeaseOptions & {
+    limit: number
+    types?: readonly Job['type'][]
+    /** Per-authorization concurrency by provider (rate budgets): provider id → cap. */
+    caps?: ReadonlyMap<string, number>
+  },
 ): Promise<Job[]> {
   if (options.limit <= 0) return []
+  const caps = options.caps
+  if (caps?.size) {
+    // Counting an authorization's running units and claiming must not interleave between two
+    // claimers, or both could take its last slot: one claim at a time when budgets apply.
+    return db.transaction().execute(async (trx) => {
+      await serialize(trx, 'sluice.claim')
+      return keepWithinCaps(trx, await claimRows(trx, options, caps), caps)
+    })
+  }
+  return claimRows(db, options, undefined)
+}
+
+async function claimRows(
+  db: Executor,
+  options: LeaseOptions & { limit: number; types?: readonly Job['type'][] },
+  caps: ReadonlyMap<string, number> | undefined,
+): Promise<Job[]> {
   const due = options.now.toISOString()
   const expired = leaseTime(db, options.now, 0)
   const token = randomUUID()
   const candidates = db
-    .selectFrom('jobs')
-    .select('id')
+    .selectFrom('jobs as candidate')
+    .select('candidate.id')
     .where((eb) =>
       eb.or([
-        eb.and([eb('status', '=', 'sleeping'), eb('next_run_at', '<=', due)]),
-        eb.and([eb('status', '=', 'running'), eb('lease_expires_at', '<', expired)]),
+        eb.and([eb('candidate.status', '=', 'sleeping'), eb('candidate.next_run_at', '<=', due)]),
+        eb.and([eb('candidate.status', '=', 'running'), eb('candidate.lease_expires_at', '<', expired)]),
       ]),
     )
-    .$if(options.types !== undefined, (select) => select.where('type', 'in', options.types!))
-    .orderBy('next_run_at')
+    .$if(options.types !== undefined, (select) => select.where('candidate.type', 'in', options.types!))
+    .$if(caps !== undefined, (select) => select.where(withinCap(caps!)))
+    .orderBy('candidate.next_run_at')
     .limit(options.limit)
   const rows = await db
     .updateTable('jobs')
@@ -65,6 +88,59 @@ export async function claimDue(
     .returningAll()
     .execute()
   return rows
+}
+
+/** A candidate whose authorization still has a free slot under its provider's cap. */
+function withinCap(caps: ReadonlyMap<string, number>) {
+  const cap = sql.join(
+    [...caps].map(([provider, limit]) => sql`when ${provider} then cast(${limit} as integer)`),
+    sql` `,
+  )
+  return sql<boolean>`(candidate.authorization_id is null or candidate.provider not in (${sql.join([...caps.keys()])}) or (select count(*) from jobs busy where busy.authorization_id = candidate.authorization_id and busy.status = 'running' and busy.lease_token is not null) < case candidate.provider ${cap} end)`
+}
+
+/**
+ * One claim can take several jobs of one authorization (each saw the same count): hand back the
+ * ones past its cap, still due, so the next claim takes them when a slot frees.
+ */
+async function keepWithinCaps(
+  db: Executor,
+  claimed: Job[],
+  caps: ReadonlyMap<string, number>,
+): Promise<Job[]> {
+  const kept: Job[] = []
+  const running = new Map<string, number>()
+  for (const job of claimed) {
+    const cap = job.authorization_id ? caps.get(job.provider) : undefined
+    if (cap === undefined || !job.authorization_id) {
+      kept.push(job)
+      continue
+    }
+    let busy = running.get(job.authorization_id)
+    if (busy === undefined) {
+      const row = await db
+        .selectFrom('jobs')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('authorization_id', '=', job.authorization_id)
+        .where('status', '=', 'running')
+        .where('lease_token', 'is not', null)
+        .where(
+          'id',
+          'not in',
+          claimed.map((other) => other.id),
+        )
+        .executeTakeFirstOrThrow()
+      busy = Number(row.n)
+    }
+    if (busy < cap) {
+      kept.push(job)
+      running.set(job.authorization_id, busy + 1)
+    } else {
+      running.set(job.authorization_id, busy)
+      await releaseLease(db, job.id, job.lease_token!, { status: 'sleeping', sleep_reason: 'schedule' })
+    }
+  }
+  return kept
 }
 
 /**

@@ -48,6 +48,8 @@ export const scripted = defineProvider({
   icon: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="12" cy="12" r="9"/></svg>',
   description: 'A source the executor tests script run by run.',
   auth: [{ id: 'none', title: 'No authorization', schema: z.strictObject({}) }],
+  // Per authorization, like a SaaS key: two units at once, 10 requests (batches) a second.
+  budget: { concurrency: 2, requests: { count: 10, perMs: 1000 } },
   jobTypes: [
     {
       id: 'people',
@@ -114,6 +116,8 @@ async function* read(
   }
   while (offset < end) {
     if (config.batchDelayMs > 0) await sleep(config.batchDelayMs)
+    // Each batch is one request to the provider, within its authorization's budget.
+    await ctx.throttle?.()
     yield batch()
   }
 }
