@@ -148,7 +148,7 @@ export async function runImportUnit(
         ? error
         : new ConnectorError('transient', error instanceof Error ? error.message : String(error))
     const outcome = afterFailure(job, classified, clock.now(), config)
-    return await finish(deps, job, runId, outcome, totals, classified.message)
+    return await finish(deps, job, runId, outcome, totals, classified)
   } finally {
     clearInterval(renewal)
     interrupt?.removeEventListener('abort', onInterrupt)
@@ -206,9 +206,10 @@ async function finish(
   runId: string,
   outcome: Outcome,
   totals: { added: number; removed: number; omitted: number },
-  error: string | null,
+  failure: ConnectorError | null,
 ) {
   const at = deps.clock.now().toISOString()
+  const error = failure?.message ?? null
   const released = await deps.db.transaction().execute(async (trx) => {
     const ok = await releaseLease(trx, job.id, job.lease_token!, {
       ...outcome.changes,
@@ -249,7 +250,13 @@ async function finish(
         at,
         event: outcome.event,
         message: outcome.message,
-        details: { ...totals, error },
+        details: {
+          ...totals,
+          error,
+          ...(failure ? { kind: failure.kind, code: failure.code ?? null } : {}),
+          // When it runs again: the retry after an Error, the end of a rate-limit sleep.
+          ...(outcome.changes.next_run_at && failure ? { retryAt: outcome.changes.next_run_at } : {}),
+        },
       })
     }
     return true

@@ -85,7 +85,9 @@ describeEachDialect(
       const wait = Date.parse(state.nextRunAt) - t().clock.now().getTime()
       expect(wait).toBeGreaterThanOrEqual(24_000)
       expect(wait).toBeLessThanOrEqual(30_000)
-      expect((await logOf(id, 'Error')).message).toMatch(/^HTTP 503 Service Unavailable\. Retrying at /)
+      const error = await logOf(id, 'Error')
+      expect(error.message).toBe(`HTTP 503 Service Unavailable. Retrying at ${state.nextRunAt}`)
+      expect(error.details).toMatchObject({ kind: 'transient', code: '503', retryAt: state.nextRunAt })
       await runDue(id)
       state = await job(id)
       expect(state).toMatchObject({ consecutiveErrors: 2, firstErrorAt, sleepReason: 'retry' })
@@ -309,4 +311,62 @@ describeEachDialect('after: upstream', (dialect) => {
     // The source that read nothing new wakes nobody.
     expect((await detail(without.fed!)).nextRunAt).toBeNull()
   })
+})
+
+describeEachDialect('cron across daylight-saving changes, through the dispatcher', (dialect) => {
+  const t = useTestApp(dialect)
+
+  it('runs daily 02:30 and 01:30 jobs in New York and Berlin once per local day for a year; a clock stepping back repeats nothing', async () => {
+    const admin = await t().setupAdmin()
+    const zones = [
+      ['America/New_York', '30 2 * * *'],
+      ['America/New_York', '30 1 * * *'],
+      ['Europe/Berlin', '30 2 * * *'],
+      ['Europe/Berlin', '30 1 * * *'],
+    ] as const
+    const nodes = zones.map(([timezone, cron], n) =>
+      scriptedSource(`s${n}`, { records: 0 }, { cron, timezone }),
+    )
+    const created = await t().send('POST', '/api/pipelines', {
+      cookie: admin,
+      body: { name: 'DST', document: { version: 1, nodes, edges: [] } },
+    })
+    t().clock.set('2026-01-01T00:00:00.000Z')
+    const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
+      cookie: admin,
+      body: {},
+    })
+    const ids = zones.map(
+      (_, n) => deployed.json.jobs.find((job: { nodeId: string }) => job.nodeId === `s${n}`).jobId,
+    )
+    const db = t().database.db
+    for (let step = 0; ; step++) {
+      const next = await db
+        .selectFrom('jobs')
+        .select('next_run_at')
+        .where('id', 'in', ids)
+        .orderBy('next_run_at')
+        .limit(1)
+        .executeTakeFirstOrThrow()
+      if (next.next_run_at! >= '2027-01-01') break
+      // Each run is a minute late; now and then the clock steps back an hour after it.
+      t().clock.set(new Date(Date.parse(next.next_run_at!) + 60_000))
+      await t().deps.dispatcher.tick()
+      if (step % 7 === 0) {
+        t().clock.advance(-3_600_000)
+        await t().deps.dispatcher.tick()
+        t().clock.advance(3_600_000)
+      }
+    }
+    for (const [n, [timezone]] of zones.entries()) {
+      const runs = await db.selectFrom('job_runs').select('due_at').where('job_id', '=', ids[n]).execute()
+      const days = runs.map((run) =>
+        new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short' }).format(
+          new Date(run.due_at),
+        ),
+      )
+      expect(days.length).toBe(365)
+      expect(new Set(days).size).toBe(365)
+    }
+  }, 120_000)
 })
