@@ -13,6 +13,7 @@ import { adoptDataKey, authenticateDataKey } from './http/data-key.ts'
 import { renderError } from './http/errors.ts'
 import { route } from './http/route.ts'
 import { safeUrl } from './log.ts'
+import { audienceRoutes } from './routes/audiences.routes.ts'
 import { authRoutes } from './routes/auth.routes.ts'
 import { collectRoutes } from './routes/collect.routes.ts'
 import { dataKeyRoutes } from './routes/data-keys.routes.ts'
@@ -146,6 +147,7 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', streamRoutes)
     .route('/', collectRoutes)
     .route('/', profileRoutes)
+    .route('/', audienceRoutes)
     .route('/', suppressionRoutes)
     .route('/', uploadRoutes)
     .route('/', segmentRoutes)

@@ -7,6 +7,7 @@ import { findPipeline, findVersion, insertVersion } from '../db/pipelines.repo.t
 import type { Database, Job, JobStatus, NewJob } from '../db/schema.ts'
 import { ApiError, notFound } from '../errors.ts'
 import { firstRunAt } from '../executor/schedule.ts'
+import { lookupsFor } from './lookups.ts'
 import { canonical, isEmptyPlan, type JobSpec, jobSpecs, type Plan, planDeploy } from './plan.ts'
 import type { Problem } from './problems.ts'
 import { validatePipeline } from './validate.ts'
@@ -35,7 +36,8 @@ export function invalidPipeline(problems: Problem[]): ApiError {
 export async function planPipeline(db: Kysely<Database>, pipelineId: string) {
   const pipeline = await findPipeline(db, pipelineId)
   if (!pipeline) throw notFound('pipeline', pipelineId)
-  const { doc, problems } = validatePipeline(JSON.parse(pipeline.document))
+  const document = JSON.parse(pipeline.document) as unknown
+  const { doc, problems } = validatePipeline(document, await lookupsFor(db, document))
   if (!doc) throw invalidPipeline(problems)
   const specs = jobSpecs(doc)
   return { pipeline, doc, specs, plan: planDeploy(specs, await jobsOfPipeline(db, pipelineId)) }

@@ -247,6 +247,20 @@ export interface SettingTable {
   updated_at: string
 }
 
+export interface AudienceTable {
+  id: string
+  name: string
+  name_key: string
+  description: string
+  /** JSON of an AudienceFilter (nodes/audience.ts). */
+  filter: string
+  version: number
+  created_by: string
+  updated_by: string
+  created_at: string
+  updated_at: string
+}
+
 export interface Database {
   users: UserTable
   sessions: SessionTable
@@ -262,6 +276,7 @@ export interface Database {
   raw_messages: RawMessageTable
   uploads: UploadTable
   profiles: ProfileTable
+  audiences: AudienceTable
   profile_identities: ProfileIdentityTable
   profile_merges: ProfileMergeTable
   suppressions: SuppressionTable
@@ -279,6 +294,7 @@ export type RawMessage = Selectable<RawMessageTable>
 export type NewRawMessage = Insertable<RawMessageTable>
 export type Upload = Selectable<UploadTable>
 export type Profile = Selectable<ProfileTable>
+export type Audience = Selectable<AudienceTable>
 
 /** What repositories take: the database or a transaction on it. */
 export type Executor = Kysely<Database>

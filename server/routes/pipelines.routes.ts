@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import { deployPipeline, invalidPipeline, markRemoved, planPipeline } from '../compiler/deploy.ts'
+import { lookupsFor } from '../compiler/lookups.ts'
 import { canonical } from '../compiler/plan.ts'
 import { validatePipeline } from '../compiler/validate.ts'
 import { jobsOfPipeline, lastEvents } from '../db/jobs.repo.ts'
@@ -183,7 +184,8 @@ export const pipelineRoutes = new Hono<AppEnv>()
       const { id } = c.req.valid('param')
       const row = await findPipeline(c.get('deps').db, id)
       if (!row) throw notFound('pipeline', id)
-      const { problems } = validatePipeline(JSON.parse(row.document))
+      const document = JSON.parse(row.document) as unknown
+      const { problems } = validatePipeline(document, await lookupsFor(c.get('deps').db, document))
       return c.json({ ok: problems.length === 0, errors: problems }, 200)
     },
   )

@@ -84,6 +84,7 @@ describeEachDialect('route table', (dialect) => {
     // Smallest valid bodies, so validation passes and the lookup is what answers.
     const bodies: Record<string, unknown> = {
       'PUT /api/pipelines/:id': { version: 1, name: 'x' },
+      'PUT /api/audiences/:id': { name: 'x', filter: { stream: 'web' } },
       'POST /api/pipelines/:id/deploy': {},
       'POST /api/pipelines/:id/rollback': { version: 1 },
       'PATCH /api/users/:id': { name: 'x' },
