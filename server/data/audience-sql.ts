@@ -3,8 +3,9 @@ import type { AttributeCondition, AudienceFilter, Scalar } from '../../nodes/aud
 import type { Dialect } from '../db/database.ts'
 
 /**
- * Compiles an audience filter to a SQL condition on a profile row aliased `p`, with `p.a` its
- * attributes and `p.s` its streams (parsed once per row on PostgreSQL: see `profilesForFilter`).
+ * Compiles an audience filter to a SQL condition on a profile row aliased `p`. On SQLite it reads
+ * `p.attributes` and `p.streams` straight from the table (so ordered scans can use its indexes);
+ * on PostgreSQL `p.a` and `p.s`, the same parsed once per row as jsonb (see audiences.repo.ts).
  * Attributes are stored `{ name: [value, eventTime, seq, stream] }`; a condition reads the value.
  * Comparisons are typed: a number never matches text that looks like it, and ordering text
  * (ISO dates) compares byte by byte on both databases.
@@ -16,7 +17,8 @@ export function filterSql(filter: AudienceFilter, dialect: Dialect): RawBuilder<
   if ('stream' in filter) {
     return dialect === 'postgres'
       ? sql<boolean>`jsonb_exists(p.s, ${filter.stream})`
-      : sql<boolean>`exists (select 1 from json_each(p.s) where json_each.value = ${filter.stream})`
+      : // instr first: json_each, the exact test, then runs only on rows that may hold the name.
+        sql<boolean>`(instr(p.streams, ${JSON.stringify(filter.stream)}) > 0 and exists (select 1 from json_each(p.streams) where json_each.value = ${filter.stream}))`
   }
   return dialect === 'postgres' ? postgresCondition(filter) : sqliteCondition(filter)
 }
@@ -30,9 +32,12 @@ const ORDER = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
 
 /** SQLite: json_extract gives numbers as numbers and text as text; json_type tells them apart. */
 function sqliteCondition(condition: AttributeCondition): RawBuilder<boolean> {
-  const path = `$."${condition.field}"[0]`
-  const value = sql`json_extract(p.a, ${path})`
-  const type = sql`json_type(p.a, ${path})`
+  // Inlined, not bound: SQLite then parses the path once per statement instead of once per row
+  // (measured ~25% of a 100,000-profile count). Field names hold no quotes or backslashes
+  // (nodes/audience.ts) and sql.lit doubles any single quote.
+  const path = sql.lit(`$."${condition.field}"[0]`)
+  const value = sql`json_extract(p.attributes, ${path})`
+  const type = sql`json_type(p.attributes, ${path})`
   switch (condition.op) {
     case 'exists':
       return sql<boolean>`coalesce(${type}, 'null') <> 'null'`

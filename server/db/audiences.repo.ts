@@ -6,13 +6,13 @@ import { containsText } from './paging.ts'
 import type { Audience, Executor } from './schema.ts'
 
 /**
- * Profiles as audience filters see them: `p.a` attributes and `p.s` streams. PostgreSQL parses
- * the JSON text once per row here rather than once per condition.
+ * Profiles as audience filters read them (see audience-sql.ts): the table itself on SQLite; on
+ * PostgreSQL with attributes and streams parsed to jsonb once per row, not once per condition.
  */
 function profilesSource(db: Executor) {
   return isPostgres(db)
-    ? sql`(select id, attributes::jsonb as a, streams::jsonb as s, updated_at from profiles) as p`
-    : sql`(select id, attributes as a, streams as s, updated_at from profiles) as p`
+    ? sql`(select id, attributes, attributes::jsonb as a, streams::jsonb as s, updated_at from profiles) as p`
+    : sql`profiles as p`
 }
 
 /** How many profiles the filter matches, counted in the database. */
@@ -24,16 +24,19 @@ export async function countAudience(db: Executor, filter: AudienceFilter): Promi
   return Number(rows[0]?.n ?? 0)
 }
 
-/** The most recently changed profiles the filter matches: id and attribute values. */
+/**
+ * The most recently changed profiles the filter matches: id and attribute values. Walks the
+ * profiles newest first and stops at `limit` matches.
+ */
 export async function sampleAudience(
   db: Executor,
   filter: AudienceFilter,
   limit: number,
 ): Promise<{ id: string; attributes: Record<string, unknown>; updatedAt: string }[]> {
+  if (limit === 0) return []
   const where = filterSql(filter, isPostgres(db) ? 'postgres' : 'sqlite')
   const { rows } = await sql<{ id: string; attributes: string; updated_at: string }>`
-    select p.id, profiles.attributes, p.updated_at from ${profilesSource(db)}
-    join profiles on profiles.id = p.id
+    select p.id, p.attributes, p.updated_at from ${profilesSource(db)}
     where ${where} order by p.updated_at desc, p.id desc limit ${limit}`.execute(db)
   return rows.map((row) => ({
     id: row.id,
