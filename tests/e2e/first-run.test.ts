@@ -150,6 +150,44 @@ describe.skipIf(!chromiumAvailable())('first run in Chromium', () => {
     expect(left.map((pipeline) => pipeline.name)).toEqual(['Example: sample customers to CSV'])
   })
 
+  it('shows an audience node with its saved audience’s name and live count', async () => {
+    const pipelineId = await page.evaluate(async () => {
+      const post = async (url: string, body: unknown) =>
+        (await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then((response) => response.json())) as { id: string }
+      const audience = await post('/api/audiences', {
+        name: 'Everyone sampled',
+        filter: { stream: 'sample.events' },
+      })
+      const document = {
+        version: 1,
+        nodes: [
+          {
+            id: 'pros',
+            kind: 'audience',
+            name: 'Target',
+            position: { x: 0, y: 0 },
+            data: { audienceId: audience.id },
+          },
+        ],
+        edges: [],
+      }
+      return (await post('/api/pipelines', { name: 'Audience check', document })).id
+    })
+    await page.goto(`${sluice.base}/pipelines/${pipelineId}`)
+    const node = page.getByTestId('node-pros')
+    await expect
+      .poll(() => node.textContent(), { timeout: 15_000 })
+      .toMatch(/Everyone sampled · [\d,]+ profiles?/)
+    await screenshot(page, '08-audience-node')
+    await page.evaluate(async (id) => {
+      await fetch(`/api/pipelines/${id}`, { method: 'DELETE' })
+    }, pipelineId)
+  })
+
   it('serves the interactive API docs offline', async () => {
     const docs = await browser.newPage()
     const docProblems = watchConsole(docs)
@@ -158,7 +196,7 @@ describe.skipIf(!chromiumAvailable())('first run in Chromium', () => {
     await expect
       .poll(() => docs.getByText('/api/pipelines/{id}/deploy').first().isVisible(), { timeout: 10_000 })
       .toBe(true)
-    await screenshot(docs, '08-api-docs')
+    await screenshot(docs, '09-api-docs')
     expect(docProblems.filter((line) => line.startsWith('pageerror'))).toEqual([])
     await docs.close()
   })
