@@ -10,21 +10,40 @@ import type { Dialect } from '../db/database.ts'
  * Comparisons are typed: a number never matches text that looks like it, and ordering text
  * (ISO dates) compares byte by byte on both databases.
  */
-export function filterSql(filter: AudienceFilter, dialect: Dialect): RawBuilder<boolean> {
-  if ('and' in filter) return group(filter.and, 'and', dialect)
-  if ('or' in filter) return group(filter.or, 'or', dialect)
-  if ('not' in filter) return sql<boolean>`not (${filterSql(filter.not, dialect)})`
+export function filterSql(
+  filter: AudienceFilter,
+  dialect: Dialect,
+  refs: JsonRefs = PARSED,
+): RawBuilder<boolean> {
+  if ('and' in filter) return group(filter.and, 'and', dialect, refs)
+  if ('or' in filter) return group(filter.or, 'or', dialect, refs)
+  if ('not' in filter) return sql<boolean>`not (${filterSql(filter.not, dialect, refs)})`
   if ('stream' in filter) {
     return dialect === 'postgres'
-      ? sql<boolean>`jsonb_exists(p.s, ${filter.stream})`
+      ? sql<boolean>`jsonb_exists(${refs.s}, ${filter.stream})`
       : // instr first: json_each, the exact test, then runs only on rows that may hold the name.
         sql<boolean>`(instr(p.streams, ${JSON.stringify(filter.stream)}) > 0 and exists (select 1 from json_each(p.streams) where json_each.value = ${filter.stream}))`
   }
-  return dialect === 'postgres' ? postgresCondition(filter) : sqliteCondition(filter)
+  return dialect === 'postgres' ? postgresCondition(filter, refs) : sqliteCondition(filter)
 }
 
-function group(children: AudienceFilter[], joiner: 'and' | 'or', dialect: Dialect): RawBuilder<boolean> {
-  const parts = children.map((child) => sql`(${filterSql(child, dialect)})`)
+/** PostgreSQL: where the jsonb attributes and streams come from. */
+export interface JsonRefs {
+  a: RawBuilder<unknown>
+  s: RawBuilder<unknown>
+}
+/** Parsed once per row by a subquery: best when every row is tested (counts). */
+export const PARSED: JsonRefs = { a: sql`p.a`, s: sql`p.s` }
+/** Parsed where used: best when an index scan tests few rows (the newest-first sample). */
+export const INLINE: JsonRefs = { a: sql`p.attributes::jsonb`, s: sql`p.streams::jsonb` }
+
+function group(
+  children: AudienceFilter[],
+  joiner: 'and' | 'or',
+  dialect: Dialect,
+  refs: JsonRefs,
+): RawBuilder<boolean> {
+  const parts = children.map((child) => sql`(${filterSql(child, dialect, refs)})`)
   return sql<boolean>`(${sql.join(parts, joiner === 'and' ? sql` and ` : sql` or `)})`
 }
 
@@ -72,8 +91,8 @@ function sqliteEquals(
 }
 
 /** PostgreSQL: the value as jsonb; jsonb equality is typed, ordering goes through a typed cast. */
-function postgresCondition(condition: AttributeCondition): RawBuilder<boolean> {
-  const value = sql`(p.a -> ${condition.field} -> 0)`
+function postgresCondition(condition: AttributeCondition, refs: JsonRefs): RawBuilder<boolean> {
+  const value = sql`(${refs.a} -> ${condition.field} -> 0)`
   const type = sql`jsonb_typeof(${value})`
   switch (condition.op) {
     case 'exists':

@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { AudienceFilter } from '../../nodes/audience.ts'
-import { filterSql } from '../data/audience-sql.ts'
+import { filterSql, INLINE } from '../data/audience-sql.ts'
 import { isPostgres } from './locks.ts'
 import { containsText } from './paging.ts'
 import type { Audience, Executor } from './schema.ts'
@@ -11,7 +11,7 @@ import type { Audience, Executor } from './schema.ts'
  */
 function profilesSource(db: Executor) {
   return isPostgres(db)
-    ? sql`(select id, attributes, attributes::jsonb as a, streams::jsonb as s, updated_at from profiles) as p`
+    ? sql`(select id, attributes::jsonb as a, streams::jsonb as s from profiles) as p`
     : sql`profiles as p`
 }
 
@@ -34,9 +34,9 @@ export async function sampleAudience(
   limit: number,
 ): Promise<{ id: string; attributes: Record<string, unknown>; updatedAt: string }[]> {
   if (limit === 0) return []
-  const where = filterSql(filter, isPostgres(db) ? 'postgres' : 'sqlite')
+  const where = filterSql(filter, isPostgres(db) ? 'postgres' : 'sqlite', INLINE)
   const { rows } = await sql<{ id: string; attributes: string; updated_at: string }>`
-    select p.id, p.attributes, p.updated_at from ${profilesSource(db)}
+    select p.id, p.attributes, p.updated_at from profiles as p
     where ${where} order by p.updated_at desc, p.id desc limit ${limit}`.execute(db)
   return rows.map((row) => ({
     id: row.id,
