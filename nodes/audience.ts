@@ -32,6 +32,7 @@ const fieldName = z
   .min(1)
   .max(200)
   .regex(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     /^[^"\\\u0000-\u001f]+$/,
     'an attribute name may not contain quotes, backslashes or control characters',
   )

@@ -28,6 +28,13 @@ export interface JobType<S extends z.ZodObject = z.ZodObject> {
   defaultCadence: Cadence
   /** Config fields whose change makes the job start again from no checkpoint. */
   resetsCheckpoint: readonly (keyof z.infer<S> & string)[]
+  /**
+   * Exports: the field the destination keys people by when the mapping marks none as an identity
+   * (e.g. `email`). Profiles without it are counted omitted.
+   */
+  identifier?: string
+  /** Exports: people per batch the destination takes at once (default 500). */
+  batchSize?: number
 }
 
 /**

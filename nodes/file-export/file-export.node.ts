@@ -78,6 +78,7 @@ export const fileExport = defineProvider({
       // Files are change logs: a reader of a new folder or format would otherwise never get the
       // profiles delivered before the switch, so either change starts again with a full export.
       resetsCheckpoint: ['directory', 'format'],
+      identifier: 'email',
     },
   ],
 })

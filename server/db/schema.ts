@@ -261,6 +261,16 @@ export interface AudienceTable {
   updated_at: string
 }
 
+export interface ExportDeliveryTable {
+  job_id: string
+  /** The destination's key for the person (email, id), as delivered. */
+  identifier: string
+  profile_id: string
+  /** Hash of the mapped payload last acknowledged: an unchanged person is not sent again. */
+  fingerprint: string
+  delivered_at: string
+}
+
 export interface Database {
   users: UserTable
   sessions: SessionTable
@@ -277,6 +287,7 @@ export interface Database {
   uploads: UploadTable
   profiles: ProfileTable
   audiences: AudienceTable
+  export_deliveries: ExportDeliveryTable
   profile_identities: ProfileIdentityTable
   profile_merges: ProfileMergeTable
   suppressions: SuppressionTable

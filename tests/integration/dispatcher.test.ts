@@ -14,7 +14,7 @@ describeEachDialect('dispatcher: claims due imports, run now', (dialect) => {
   const runs = async (id: string) =>
     (await t().send('GET', `/api/jobs/${id}/runs`, { cookie: admin })).json.length
 
-  it('runs every due import, at most SLUICE_WORKER_CONCURRENCY at once, and leaves exports alone', async () => {
+  it('runs every due import, at most SLUICE_WORKER_CONCURRENCY at once', async () => {
     admin = await t().setupAdmin()
     const nodes = [1, 2, 3].map((n) => sampleSource(`s${n}`, { seed: n, eventsPerRun: 10, batchSize: 5 }))
     const created = await t().send('POST', '/api/pipelines', {

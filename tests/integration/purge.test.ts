@@ -60,10 +60,20 @@ describeEachDialect('purge', (dialect) => {
       .insertInto('job_metrics')
       .values({ job_id: id, bucket: ago(100), added: 1 })
       .execute()
+    await database.db
+      .insertInto('export_deliveries')
+      .values({
+        job_id: id,
+        identifier: 'ann@example.com',
+        profile_id: 'p1',
+        fingerprint: 'f',
+        delivered_at: ago(100),
+      })
+      .execute()
     return id
   }
 
-  it('deletes exactly the failed, paused, completed and removed jobs older than 90 days, with their history', async () => {
+  it('deletes exactly the failed, paused, completed and removed jobs older than 90 days, with their history and export state', async () => {
     const old = await Promise.all(
       (['failed', 'paused', 'completed', 'removed'] as const).map((status) => job(status, 91)),
     )
@@ -75,7 +85,7 @@ describeEachDialect('purge', (dialect) => {
     expect(purged).toBe(4)
     const left = (await database.db.selectFrom('jobs').select('id').execute()).map((row) => row.id).sort()
     expect(left).toEqual([...young, ...live].sort())
-    for (const table of ['job_runs', 'job_logs', 'job_metrics'] as const) {
+    for (const table of ['job_runs', 'job_logs', 'job_metrics', 'export_deliveries'] as const) {
       const orphans = await database.db
         .selectFrom(table)
         .select('job_id')

@@ -3,6 +3,7 @@ import * as foundation from './0001-foundation.ts'
 import * as collect from './0002-collect.ts'
 import * as profiles from './0003-profiles.ts'
 import * as audiences from './0004-audiences.ts'
+import * as exportsState from './0005-exports.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-collect': collect,
   '0003-profiles': profiles,
   '0004-audiences': audiences,
+  '0005-exports': exportsState,
 }

@@ -1,0 +1,132 @@
+import type { Cadence } from '../../nodes/cadence.ts'
+import type { ExportBatch } from '../../nodes/define.ts'
+import { findJobType } from '../../nodes/index.ts'
+import { applyAck, type DeltaBatch, exportDelta, exportPlan } from '../data/export-delta.ts'
+import { addMetrics } from '../db/metrics.repo.ts'
+import type { Job } from '../db/schema.ts'
+import { renewLease } from './leases.ts'
+import { afterSuccess, type Outcome } from './outcome.ts'
+import {
+  connectorFor,
+  endOnError,
+  finish,
+  guardLease,
+  handBack,
+  LeaseLost,
+  openRun,
+  type UnitDeps,
+  type UnitStop,
+} from './run-lifecycle.ts'
+
+/** People per batch unless the destination's job type asks for fewer or more. */
+const BATCH = 500
+
+/**
+ * One unit of work of a claimed export job (DESIGN.md §4, §5): the delta between the audience now
+ * and what the destination acknowledged goes out in batches; each acknowledgement commits, with
+ * the fencing renewal first, its delivery state, metrics and run counts in one transaction. A
+ * crash between delivery and acknowledgement leaves that batch's state untouched, so the next run
+ * sends exactly that batch again (deliveries are upserts keyed by the destination's identifier).
+ */
+export async function runExportUnit(
+  deps: UnitDeps,
+  job: Job,
+  owner: string,
+  { stop, interrupt }: UnitStop = {},
+): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
+  const { db, clock, config } = deps
+  const startedAt = clock.now()
+  const scheduled = job.next_run_at ? new Date(job.next_run_at) : startedAt
+  const runId = await openRun(deps, job, scheduled, owner)
+  const totals = { added: 0, removed: 0, omitted: 0 }
+  const guard = guardLease(deps, job, interrupt)
+  try {
+    const { connector, ctx } = connectorFor(deps, job, 'export', guard.signal)
+    // No checkpoint: new, or reset by a deploy (another folder, another format): send everyone again.
+    if (job.state === null) await db.deleteFrom('export_deliveries').where('job_id', '=', job.id).execute()
+    const plan = await exportPlan(db, job)
+    const batchSize = findJobType(job.provider, job.job_type)?.batchSize ?? BATCH
+    const omitted = { count: 0 }
+    const inFlight: DeltaBatch[] = []
+    let sent = 0
+    let acknowledged = 0
+    const waiting: { resolve: (() => void) | null } = { resolve: null }
+    // Removes wait until every upsert sent so far is acknowledged and its state committed.
+    const settled = () =>
+      new Promise<void>((resolve) => {
+        if (acknowledged >= sent) resolve()
+        else waiting.resolve = resolve
+      })
+    async function* batches(): AsyncGenerator<ExportBatch> {
+      for await (const delta of exportDelta(db, job, plan, { batchSize, settled, omitted })) {
+        inFlight.push(delta)
+        sent++
+        yield delta.batch
+      }
+    }
+    let interrupted = false
+    for await (const ack of connector.write(ctx, batches())) {
+      const delta = inFlight.shift()
+      if (!delta) break
+      const counts = await db.transaction().execute(async (trx) => {
+        if (
+          !(await renewLease(trx, job.id, job.lease_token!, { ttlMs: config.leaseTtlMs, now: clock.now() }))
+        )
+          throw new LeaseLost('lease lost')
+        const now = clock.now().toISOString()
+        const counts = await applyAck(trx, job.id, delta.rows, ack, now)
+        await addMetrics(trx, job.id, now, counts)
+        // The checkpoint says delivery state exists: a later run must not start from scratch.
+        await trx
+          .updateTable('jobs')
+          .set({ state: JSON.stringify({ deliveredAt: now }) })
+          .where('id', '=', job.id)
+          .execute()
+        await trx
+          .updateTable('job_runs')
+          .set((eb) => ({
+            added: eb('added', '+', counts.added),
+            removed: eb('removed', '+', counts.removed),
+            omitted: eb('omitted', '+', counts.omitted),
+          }))
+          .where('id', '=', runId)
+          .execute()
+        return counts
+      })
+      totals.added += counts.added
+      totals.removed += counts.removed
+      totals.omitted += counts.omitted
+      acknowledged++
+      if (acknowledged >= sent) waiting.resolve?.()
+      if (stop?.aborted) {
+        interrupted = true
+        break
+      }
+    }
+    if (interrupted) return await handBack(deps, job)
+    // People without the identifier the destination needs: counted once the run knows them all.
+    const now = clock.now().toISOString()
+    await db.transaction().execute(async (trx) => {
+      if (!(await renewLease(trx, job.id, job.lease_token!, { ttlMs: config.leaseTtlMs, now: clock.now() })))
+        throw new LeaseLost('lease lost')
+      await addMetrics(trx, job.id, now, { omitted: omitted.count })
+      await trx
+        .updateTable('job_runs')
+        .set((eb) => ({ omitted: eb('omitted', '+', omitted.count) }))
+        .where('id', '=', runId)
+        .execute()
+      await trx
+        .updateTable('jobs')
+        .set({ state: JSON.stringify({ reconciledAt: now }) })
+        .where('id', '=', job.id)
+        .execute()
+    })
+    totals.omitted += omitted.count
+    const cadence = JSON.parse(job.cadence) as Cadence
+    return await finish(deps, job, runId, afterSuccess(cadence, scheduled, clock.now(), false), totals, null)
+  } catch (error) {
+    return await endOnError(deps, job, runId, error, guard.signal, totals)
+  } finally {
+    guard.release()
+  }
+}
