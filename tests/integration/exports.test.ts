@@ -191,7 +191,7 @@ describeEachDialect(
       expect(ids(await run(job)).upserts).toEqual(['r2@example.com'])
     })
 
-    it('delivers Sample data → audience → File export end to end, one file per run with changes', async () => {
+    it('delivers Sample data → audience → File export end to end after its import, one file per run with changes', async () => {
       const sampled = await audience('Sampled', { stream: 'sample.events' })
       const document = {
         version: 1,
@@ -206,7 +206,7 @@ describeEachDialect(
           },
           {
             ...fileDestination('file', { directory: 'exports/e2e', format: 'jsonl' }),
-            data: { config: { directory: 'exports/e2e', format: 'jsonl' }, cadence: { every: '1h' } },
+            data: { config: { directory: 'exports/e2e', format: 'jsonl' }, cadence: { after: 'upstream' } },
           },
         ],
         edges: [edge('sample', 'aud'), edge('aud', 'file')],
@@ -222,12 +222,15 @@ describeEachDialect(
       expect(deployed.status, deployed.text).toBe(200)
       const jobOf = (node: string) =>
         (deployed.json.jobs as { nodeId: string; jobId: string }[]).find((j) => j.nodeId === node)!.jobId
+      // The import runs first; committing new profiles, it makes the export (after upstream) due.
+      await t().deps.dispatcher.tick()
+      expect((await t().send('GET', `/api/jobs/${jobOf('file')}`, { cookie: admin })).json.nextRunAt).toBe(
+        t().clock.now().toISOString(),
+      )
       await t().deps.dispatcher.tick()
       const folder = path.join(t().database.dataDir, 'exports', 'e2e')
       const files = () =>
         fs.existsSync(folder) ? fs.readdirSync(folder).filter((name) => name.endsWith('.jsonl')) : []
-      // The import ran with the export in one tick, or the export runs now on its own.
-      if (files().length === 0) await run(jobOf('file'))
       expect(files()).toHaveLength(1)
       const rows = fs
         .readFileSync(path.join(folder, files()[0]!), 'utf8')
@@ -243,8 +246,17 @@ describeEachDialect(
       expect(rows.length).toBe(profiles)
       expect(rows.length).toBeGreaterThan(0)
       expect(JSON.stringify(rows[0])).toMatch(/@/)
-      // Nothing new: no new file.
-      await run(jobOf('file'))
+      // Run again with nothing new: no new file.
+      t().clock.advance(60_000)
+      await t()
+        .database.db.updateTable('jobs')
+        .set({ next_run_at: t().clock.now().toISOString() })
+        .where('id', '=', jobOf('file'))
+        .execute()
+      await t().deps.dispatcher.tick()
+      expect((await t().send('GET', `/api/jobs/${jobOf('file')}/runs`, { cookie: admin })).json).toHaveLength(
+        2,
+      )
       expect(files()).toHaveLength(1)
     })
   },
