@@ -21,8 +21,7 @@ export function filterSql(
   if ('stream' in filter) {
     return dialect === 'postgres'
       ? sql<boolean>`jsonb_exists(${refs.s}, ${filter.stream})`
-      : // instr first: json_each, the exact test, then runs only on rows that may hold the name.
-        sql<boolean>`(instr(p.streams, ${JSON.stringify(filter.stream)}) > 0 and exists (select 1 from json_each(p.streams) where json_each.value = ${filter.stream}))`
+      : streamsHold(filter.stream)
   }
   return dialect === 'postgres' ? postgresCondition(filter, refs) : sqliteCondition(filter)
 }
@@ -36,6 +35,16 @@ export interface JsonRefs {
 export const PARSED: JsonRefs = { a: sql`p.a`, s: sql`p.s` }
 /** Parsed where used: best when an index scan tests few rows (the newest-first sample). */
 export const INLINE: JsonRefs = { a: sql`p.attributes::jsonb`, s: sql`p.streams::jsonb` }
+
+/**
+ * SQLite: `p.streams` is JSON.stringify of an array of names, so inside it an unescaped `"` only
+ * ever opens or closes an element. `["name"` or `,"name"` (the name JSON-encoded) therefore marks
+ * an element that is exactly the name — the json_each answer, without parsing every row.
+ */
+function streamsHold(stream: string): RawBuilder<boolean> {
+  const encoded = JSON.stringify(stream)
+  return sql<boolean>`(instr(p.streams, ${`[${encoded}`}) > 0 or instr(p.streams, ${`,${encoded}`}) > 0)`
+}
 
 function group(
   children: AudienceFilter[],

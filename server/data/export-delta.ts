@@ -6,6 +6,7 @@ import { findJobType } from '../../nodes/index.ts'
 import type { Mapping, PipelineDocument } from '../../nodes/pipeline.ts'
 import { isPostgres } from '../db/locks.ts'
 import type { Executor, Job } from '../db/schema.ts'
+import { prepared, sqliteOf } from '../db/sqlite-handle.ts'
 import { filterSql, INLINE } from './audience-sql.ts'
 import { applyMapping } from './mapping.ts'
 
@@ -156,6 +157,7 @@ export async function* exportDelta(
     return out
   }
 
+  const moved: { identifier: string; profile_id: string }[] = []
   if (plan.filter) {
     const where = filterSql(plan.filter, dialect, INLINE)
     let after = ''
@@ -169,9 +171,11 @@ export async function* exportDelta(
         string,
         { profileId: string; fields: Record<string, unknown>; fingerprint: string }
       >()
+      const yields = new Map<string, string | null>()
       for (const row of rows) {
         const fields = applyMapping(valuesOf(row.attributes), plan.mapping).attributes
         const identifier = identifierOf(fields, plan)
+        yields.set(row.id, identifier)
         if (identifier === null) {
           options.omitted.count++
           continue
@@ -179,18 +183,16 @@ export async function* exportDelta(
         if (!current.has(identifier))
           current.set(identifier, { profileId: row.id, fields, fingerprint: fingerprintOf(fields) })
       }
-      const delivered = new Map(
-        current.size === 0
-          ? []
-          : (
-              await db
-                .selectFrom('export_deliveries')
-                .select(['identifier', 'profile_id', 'fingerprint'])
-                .where('job_id', '=', job.id)
-                .where('identifier', 'in', [...current.keys()])
-                .execute()
-            ).map((row) => [row.identifier, row]),
-      )
+      const delivered = await deliveredOf(db, job.id, [...current.keys()])
+      // Delivered under an identifier the profile no longer yields (its email changed): a remove,
+      // unless another profile takes that identifier over in this run (checked once upserts settle).
+      const previous = await db
+        .selectFrom('export_deliveries')
+        .select(['identifier', 'profile_id'])
+        .where('job_id', '=', job.id)
+        .where('profile_id', 'in', [...yields.keys()])
+        .execute()
+      for (const row of previous) if (yields.get(row.profile_id) !== row.identifier) moved.push(row)
       for (const [identifier, person] of current) {
         const known = delivered.get(identifier)
         if (known?.fingerprint === person.fingerprint) {
@@ -215,28 +217,67 @@ export async function* exportDelta(
   // Removes are decided against the state every upsert above has updated.
   await options.settled()
 
-  const matches = plan.filter
-    ? sql<number>`case when p.id is null then 0 when ${filterSql(plan.filter, dialect, INLINE)} then 1 else 0 end`
-    : sql<number>`0`
+  for (const row of moved) {
+    const now = await deliveredOf(db, job.id, [row.identifier])
+    if (now.get(row.identifier)?.profile_id !== row.profile_id) continue
+    batch.batch.removes.push({ id: row.identifier })
+    if (full()) yield take()
+  }
+  // Delivered people whose profile is gone (deleted, merged away) or no longer in the audience.
+  const leaving = plan.filter
+    ? sql<boolean>`(p.id is null or not (${filterSql(plan.filter, dialect, INLINE)}))`
+    : sql<boolean>`true`
+  const movedIds = new Set(moved.map((row) => row.identifier))
   let after = ''
   for (;;) {
-    const { rows } = await sql<{ identifier: string; attributes: string | null; matches: number | boolean }>`
-      select d.identifier, p.attributes, ${matches} as matches from export_deliveries as d
+    const { rows } = await sql<{ identifier: string; leaving: number | boolean }>`
+      select d.identifier, ${leaving} as leaving from export_deliveries as d
       left join profiles as p on p.id = d.profile_id
       where d.job_id = ${job.id} and d.identifier > ${after} order by d.identifier limit ${PAGE}`.execute(db)
     if (rows.length === 0) break
     after = rows.at(-1)!.identifier
     for (const row of rows) {
-      const still =
-        Number(row.matches) === 1 &&
-        row.attributes !== null &&
-        identifierOf(applyMapping(valuesOf(row.attributes), plan.mapping).attributes, plan) === row.identifier
-      if (still) continue
+      if (!(row.leaving === true || Number(row.leaving) === 1) || movedIds.has(row.identifier)) continue
       batch.batch.removes.push({ id: row.identifier })
       if (full()) yield take()
     }
   }
   if (batch.batch.removes.length) yield take()
+}
+
+type Delivered = { identifier: string; profile_id: string; fingerprint: string }
+const SELECT_ONE =
+  'select identifier, profile_id, fingerprint from export_deliveries where job_id = ? and identifier = ?'
+const UPSERT_ONE = `insert into export_deliveries (job_id, identifier, profile_id, fingerprint, delivered_at)
+  values (?, ?, ?, ?, ?) on conflict (job_id, identifier) do update set
+  profile_id = excluded.profile_id, fingerprint = excluded.fingerprint, delivered_at = excluded.delivered_at`
+const DELETE_ONE = 'delete from export_deliveries where job_id = ? and identifier = ?'
+
+/** The delivery state of these identifiers. SQLite: one cached statement per key, in a transaction. */
+async function deliveredOf(
+  db: Executor,
+  jobId: string,
+  identifiers: string[],
+): Promise<Map<string, Delivered>> {
+  if (identifiers.length === 0) return new Map()
+  if (sqliteOf(db)) {
+    return db.transaction().execute(async (trx) => {
+      const statement = prepared(sqliteOf(trx)!, SELECT_ONE)
+      const found = new Map<string, Delivered>()
+      for (const identifier of identifiers) {
+        const row = statement.get(jobId, identifier) as Delivered | undefined
+        if (row) found.set(identifier, row)
+      }
+      return found
+    })
+  }
+  const rows = await db
+    .selectFrom('export_deliveries')
+    .select(['identifier', 'profile_id', 'fingerprint'])
+    .where('job_id', '=', jobId)
+    .where('identifier', 'in', identifiers)
+    .execute()
+  return new Map(rows.map((row) => [row.identifier, row]))
 }
 
 /**
@@ -252,6 +293,21 @@ export async function applyAck(
 ): Promise<{ added: number; removed: number; omitted: number }> {
   let added = 0
   const delivered = ack.delivered.filter((id) => rows.has(id))
+  const sqlite = sqliteOf(db)
+  if (sqlite) {
+    // Inside the batch's transaction: cached single-row statements beat a compiled 500-row one.
+    const select = prepared(sqlite, SELECT_ONE)
+    const upsert = prepared(sqlite, UPSERT_ONE)
+    const remove = prepared(sqlite, DELETE_ONE)
+    for (const id of delivered) {
+      const row = rows.get(id)!
+      if ((select.get(jobId, id) as Delivered | undefined)?.fingerprint !== row.fingerprint) added++
+      upsert.run(jobId, id, row.profileId, row.fingerprint, at)
+    }
+    let removed = 0
+    for (const id of ack.removed) removed += remove.run(jobId, id).changes
+    return { added, removed, omitted: ack.rejected.length }
+  }
   for (let start = 0; start < delivered.length; start += 500) {
     const ids = delivered.slice(start, start + 500)
     const known = new Map(

@@ -122,6 +122,11 @@ describeEachDialect(
         await t().send('GET', '/api/profiles?field=email&value=x%40example.com', { cookie: admin })
       ).json[0].id
       expect(state.find((row) => row.identifier === 'x@example.com')?.profile_id).toBe(survivor)
+      // The same person under a new email: the new one is delivered, the old one removed.
+      await collect({ email: 'x2@example.com', user_id: 'u-y' })
+      const moved = ids(await run(job))
+      expect(moved.upserts).toEqual(['x2@example.com'])
+      expect(moved.removes).toEqual(['x@example.com'])
     })
 
     it('re-sends only the batch whose acknowledgement a crash lost; acknowledging twice is harmless', async () => {

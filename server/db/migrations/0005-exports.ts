@@ -17,4 +17,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('export_deliveries_pk', ['job_id', 'identifier'])
     .$call((table) => (postgres ? table : table.modifyEnd(sql`without rowid`)))
     .execute()
+  // A run asks which identifiers it delivered for a profile, to remove one the profile left.
+  await db.schema
+    .createIndex('export_deliveries_profile')
+    .on('export_deliveries')
+    .columns(['job_id', 'profile_id'])
+    .execute()
 }
