@@ -124,6 +124,17 @@ export async function publish(
   format: ExportFormat,
   knownColumns?: readonly string[],
 ): Promise<boolean> {
+  if (format === 'jsonl') {
+    // A JSON Lines spool is already the file, fsynced batch by batch: publishing is a rename.
+    // stat first: when another run already published this spool, fail before touching anything.
+    if ((await stat(spoolPath)).size === 0) {
+      await rm(spoolPath, { force: true })
+      return false
+    }
+    await rename(spoolPath, finalPath)
+    await syncDirectory(dirname(finalPath))
+    return true
+  }
   // Opened first: when another run already published this spool, fail before creating anything.
   const spool = await open(spoolPath, 'r')
   const renderPath = `${spoolPath}${RENDER_SUFFIX}`

@@ -79,6 +79,8 @@ export const fileExport = defineProvider({
       // profiles delivered before the switch, so either change starts again with a full export.
       resetsCheckpoint: ['directory', 'format'],
       identifier: 'email',
+      // Each acknowledged batch is fsynced: a local file takes big batches cheaply.
+      batchSize: 5000,
     },
   ],
 })

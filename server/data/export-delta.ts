@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { sql } from 'kysely'
 import type { AudienceFilter } from '../../nodes/audience.ts'
 import type { ExportBatch, WriteAck } from '../../nodes/define.ts'
@@ -126,10 +126,9 @@ function identifierOf(fields: Record<string, unknown>, plan: ExportPlan): string
 
 /** Stable across key order: the same payload always has the same fingerprint. */
 function fingerprintOf(fields: Record<string, unknown>): string {
-  const sorted = Object.keys(fields)
-    .sort()
-    .map((key) => [key, fields[key]])
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('base64url').slice(0, 22)
+  const keys = Object.keys(fields).sort()
+  const sorted = keys.map((key) => [key, fields[key]])
+  return hash('sha1', JSON.stringify(sorted), 'base64url')
 }
 
 export interface DeltaBatch {
@@ -158,6 +157,13 @@ export async function* exportDelta(
   }
 
   const moved: { identifier: string; profile_id: string }[] = []
+  const hasState =
+    (await db
+      .selectFrom('export_deliveries')
+      .select('identifier')
+      .where('job_id', '=', job.id)
+      .limit(1)
+      .executeTakeFirst()) !== undefined
   if (plan.filter) {
     const where = filterSql(plan.filter, dialect, INLINE)
     let after = ''
@@ -183,15 +189,14 @@ export async function* exportDelta(
         if (!current.has(identifier))
           current.set(identifier, { profileId: row.id, fields, fingerprint: fingerprintOf(fields) })
       }
-      const delivered = await deliveredOf(db, job.id, [...current.keys()])
+      // A first delivery has no state to compare with.
+      const delivered = hasState
+        ? await deliveredOf(db, job.id, [...current.keys()])
+        : new Map<string, Delivered>()
       // Delivered under an identifier the profile no longer yields (its email changed): a remove,
       // unless another profile takes that identifier over in this run (checked once upserts settle).
-      const previous = await db
-        .selectFrom('export_deliveries')
-        .select(['identifier', 'profile_id'])
-        .where('job_id', '=', job.id)
-        .where('profile_id', 'in', [...yields.keys()])
-        .execute()
+      // The page's id range also holds profiles outside the audience: those are leaving anyway.
+      const previous = hasState ? await deliveredBetween(db, job.id, rows[0]!.id, after) : []
       for (const row of previous) if (yields.get(row.profile_id) !== row.identifier) moved.push(row)
       for (const [identifier, person] of current) {
         const known = delivered.get(identifier)
@@ -250,7 +255,8 @@ const SELECT_ONE =
   'select identifier, profile_id, fingerprint from export_deliveries where job_id = ? and identifier = ?'
 const UPSERT_ONE = `insert into export_deliveries (job_id, identifier, profile_id, fingerprint, delivered_at)
   values (?, ?, ?, ?, ?) on conflict (job_id, identifier) do update set
-  profile_id = excluded.profile_id, fingerprint = excluded.fingerprint, delivered_at = excluded.delivered_at`
+  profile_id = excluded.profile_id, fingerprint = excluded.fingerprint, delivered_at = excluded.delivered_at
+  where export_deliveries.fingerprint <> excluded.fingerprint`
 const DELETE_ONE = 'delete from export_deliveries where job_id = ? and identifier = ?'
 
 /** The delivery state of these identifiers. SQLite: one cached statement per key, in a transaction. */
@@ -280,6 +286,22 @@ async function deliveredOf(
   return new Map(rows.map((row) => [row.identifier, row]))
 }
 
+/** What was delivered for the profiles with ids in [first, last], whatever the identifier. */
+async function deliveredBetween(
+  db: Executor,
+  jobId: string,
+  first: string,
+  last: string,
+): Promise<{ identifier: string; profile_id: string }[]> {
+  return db
+    .selectFrom('export_deliveries')
+    .select(['identifier', 'profile_id'])
+    .where('job_id', '=', jobId)
+    .where('profile_id', '>=', first)
+    .where('profile_id', '<=', last)
+    .execute()
+}
+
 /**
  * Records what the destination acknowledged for one batch, inside the batch's transaction.
  * Idempotent: a second identical acknowledgement changes nothing and counts nothing.
@@ -296,13 +318,12 @@ export async function applyAck(
   const sqlite = sqliteOf(db)
   if (sqlite) {
     // Inside the batch's transaction: cached single-row statements beat a compiled 500-row one.
-    const select = prepared(sqlite, SELECT_ONE)
     const upsert = prepared(sqlite, UPSERT_ONE)
     const remove = prepared(sqlite, DELETE_ONE)
+    // The upsert changes a row only when the payload is new or different: that is the count.
     for (const id of delivered) {
       const row = rows.get(id)!
-      if ((select.get(jobId, id) as Delivered | undefined)?.fingerprint !== row.fingerprint) added++
-      upsert.run(jobId, id, row.profileId, row.fingerprint, at)
+      added += upsert.run(jobId, id, row.profileId, row.fingerprint, at).changes
     }
     let removed = 0
     for (const id of ack.removed) removed += remove.run(jobId, id).changes
