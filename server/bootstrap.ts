@@ -11,6 +11,7 @@ import { createUnifier } from './data/unifier.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
 import { createDispatcher } from './executor/dispatcher.ts'
+import { createUpstreamWaker } from './executor/upstream-waker.ts'
 import type { Deps } from './http/context.ts'
 import { createLogger, type Logger } from './log.ts'
 
@@ -47,6 +48,7 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
       close: async () => {
         await deps.dispatcher.stop()
         await deps.unifier.stop()
+        await deps.upstream.stop()
         await database.close()
       },
     }
@@ -72,12 +74,15 @@ export function buildDeps(
   base: Pick<Deps, 'db' | 'dialect' | 'config' | 'clock' | 'logger' | 'version'>,
 ): Deps {
   const lanes = new LaneGate()
+  const dispatcher = createDispatcher(base)
+  const upstream = createUpstreamWaker(base, () => dispatcher.wake())
   return {
     ...base,
     lanes,
     loginLimiter: createLoginLimiter(),
-    unifier: createUnifier({ ...base, lanes }),
-    dispatcher: createDispatcher(base),
+    unifier: createUnifier({ ...base, lanes, upstream }),
+    dispatcher,
+    upstream,
   }
 }
 

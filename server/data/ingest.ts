@@ -13,10 +13,11 @@ import { unifyMessages } from './unify.ts'
  * applies it on resume. Messages whose messageId was seen before are skipped.
  */
 export async function ingestRealtime(
-  deps: Pick<Deps, 'db' | 'clock' | 'config'>,
+  deps: Pick<Deps, 'db' | 'clock' | 'config' | 'upstream'>,
   messages: NewRawMessage[],
 ): Promise<{ stored: number; duplicates: number }> {
   if (messages.length === 0) return { stored: 0, duplicates: 0 }
+  let changedJobs: string[] = []
   const stored = await deps.db.transaction().execute(async (trx) => {
     // The unifier's lock first: taking it after the stream counter's row lock could deadlock with a
     // privacy deletion, which holds the lock and then updates that counter (PostgreSQL).
@@ -36,7 +37,10 @@ export async function ingestRealtime(
       },
     )
     await addUnifyMetrics(trx, result.byJob, now)
+    changedJobs = [...result.byJob].filter(([, counts]) => counts.changed.size > 0).map(([id]) => id)
     return rows.length
   })
+  // Committed: what these collect sources feed (after upstream) runs shortly.
+  deps.upstream.note(changedJobs)
   return { stored, duplicates: messages.length - stored }
 }

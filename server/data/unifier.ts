@@ -23,7 +23,7 @@ export interface Unifier {
   stop(): Promise<void>
 }
 
-type UnifierDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger' | 'lanes'>
+type UnifierDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger' | 'lanes' | 'upstream'>
 
 /**
  * The bulk lane (DESIGN.md §5): applies pending messages — published uploads, streams resumed
@@ -52,7 +52,9 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
 
   /** One transaction: the next pending messages after `after` (in seq order); returns the last seq. */
   async function pass(after: number): Promise<number | null> {
-    return deps.db.transaction().execute(async (trx) => {
+    // Collect jobs whose messages changed profiles: their downstream runs once this commits.
+    let changedJobs: string[] = []
+    const last = await deps.db.transaction().execute(async (trx) => {
       await serialize(trx, 'sluice.unify')
       const { settings: streams, rules } = await current(trx)
       // Not cached: a person deleted a moment ago must not come back from this pass.
@@ -89,6 +91,7 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
         suppressions,
       })
       await addUnifyMetrics(trx, result.byJob, now)
+      changedJobs = [...result.byJob].filter(([, counts]) => counts.changed.size > 0).map(([id]) => id)
       const uploads = new Set([...result.unifiedByUpload.keys(), ...result.duplicatesByUpload.keys()])
       for (const uploadId of uploads) {
         const count = result.unifiedByUpload.get(uploadId) ?? 0
@@ -110,6 +113,8 @@ export function createUnifier(deps: UnifierDeps, options: { chunk?: number } = {
       }
       return messages[messages.length - 1]!.seq
     })
+    deps.upstream.note(changedJobs)
+    return last
   }
 
   async function loop(): Promise<void> {

@@ -1,6 +1,9 @@
 import { downstreamOf, type PipelineDocument } from '../../nodes/pipeline.ts'
 import type { Executor, Job } from '../db/schema.ts'
 
+/** Least time between two runs of a job woken by its upstream. */
+export const AFTER_UPSTREAM_GAP_MS = 60_000
+
 /**
  * `{ after: "upstream" }` (DESIGN.md §4): when an import commits new data, the export and
  * enrichment jobs it feeds in its deployed pipeline fall due now. Jobs already due earlier, or not
@@ -28,26 +31,30 @@ export async function wakeDownstream(
   if (nodes.length === 0) return []
   const candidates = await db
     .selectFrom('jobs')
-    .select(['id', 'cadence', 'next_run_at'])
+    .select(['id', 'cadence', 'next_run_at', 'last_run_at'])
     .where('pipeline_id', '=', job.pipeline_id)
     .where('node_id', 'in', nodes)
     .where('status', '=', 'sleeping')
     // A retry back-off or a provider's rate limit is not cut short by new data.
     .where('sleep_reason', '=', 'schedule')
     .execute()
-  const woken = candidates
-    .filter((candidate) => {
-      const cadence = JSON.parse(candidate.cadence) as unknown
-      return typeof cadence === 'object' && cadence !== null && 'after' in cadence
-    })
-    .filter((candidate) => candidate.next_run_at === null || candidate.next_run_at > at)
-    .map((candidate) => candidate.id)
-  if (woken.length === 0) return []
-  await db
-    .updateTable('jobs')
-    .set({ next_run_at: at, sleep_reason: 'schedule' })
-    .where('id', 'in', woken)
-    .where('status', '=', 'sleeping')
-    .execute()
+  const woken: string[] = []
+  for (const candidate of candidates) {
+    const cadence = JSON.parse(candidate.cadence) as unknown
+    if (typeof cadence !== 'object' || cadence === null || !('after' in cadence)) continue
+    // A busy upstream (a collect stream takes traffic all day) runs its exports once a minute at most.
+    const due = candidate.last_run_at
+      ? new Date(Date.parse(candidate.last_run_at) + AFTER_UPSTREAM_GAP_MS).toISOString()
+      : at
+    const when = due > at ? due : at
+    if (candidate.next_run_at !== null && candidate.next_run_at <= when) continue
+    await db
+      .updateTable('jobs')
+      .set({ next_run_at: when, sleep_reason: 'schedule' })
+      .where('id', '=', candidate.id)
+      .where('status', '=', 'sleeping')
+      .execute()
+    woken.push(candidate.id)
+  }
   return woken
 }

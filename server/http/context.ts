@@ -8,6 +8,7 @@ import type { Dialect } from '../db/database.ts'
 import type { Database } from '../db/schema.ts'
 import type { Principal } from '../db/sessions.repo.ts'
 import type { Dispatcher } from '../executor/dispatcher.ts'
+import type { UpstreamWaker } from '../executor/upstream-waker.ts'
 import type { Logger } from '../log.ts'
 
 /** What every route needs, passed in once so tests build the app on any database and clock. */
@@ -25,6 +26,8 @@ export interface Deps {
   lanes: LaneGate
   /** Claims due jobs and runs their units; `npm start` starts it, tests tick it. */
   dispatcher: Dispatcher
+  /** Wakes what collect sources feed (after upstream) once their new data is committed. */
+  upstream: UpstreamWaker
 }
 
 export interface AppEnv {

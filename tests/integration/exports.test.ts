@@ -266,3 +266,59 @@ describeEachDialect(
     })
   },
 )
+
+describeEachDialect('after upstream, fed by a collect stream', (dialect) => {
+  const t = useTestApp(dialect)
+
+  it('runs the export shortly after new data arrives, at most once a minute', async () => {
+    const admin = await t().setupAdmin()
+    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'web' } })).json.key
+    const send = (body: Record<string, unknown>) =>
+      t().send('POST', '/collect/json/web', { body, headers: { authorization: key } })
+    const audienceId = (
+      await t().send('POST', '/api/audiences', {
+        cookie: admin,
+        body: { name: 'All web', filter: { stream: 'web' } },
+      })
+    ).json.id
+    const destination = {
+      ...recorderDestination('dst'),
+      data: { config: {}, cadence: { after: 'upstream' as const } },
+    }
+    const document = {
+      version: 1,
+      nodes: [
+        collectSource('src', 'web'),
+        { id: 'aud', kind: 'audience', name: 'All', position: { x: 0, y: 0 }, data: { audienceId } },
+        destination,
+      ],
+      edges: [edge('src', 'aud'), edge('aud', 'dst')],
+    }
+    const created = await t().send('POST', '/api/pipelines', {
+      cookie: admin,
+      body: { name: 'Live', document },
+    })
+    const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
+      cookie: admin,
+      body: {},
+    })
+    const job = (deployed.json.jobs as { nodeId: string; jobId: string }[]).find(
+      (j) => j.nodeId === 'dst',
+    )!.jobId
+    const nextRun = async () => (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json.nextRunAt
+    expect(await nextRun()).toBeNull()
+    await send({ email: 'live@example.com' })
+    await t().deps.upstream.flush()
+    expect(await nextRun()).toBe(t().clock.now().toISOString())
+    await t().deps.dispatcher.tick()
+    expect(received.get(job)?.flatMap((batch) => batch.upserts.map((row) => row.id))).toEqual([
+      'live@example.com',
+    ])
+    const ranAt = t().clock.now().getTime()
+    // More traffic ten seconds later: the export waits for its minute.
+    t().clock.advance(10_000)
+    await send({ email: 'later@example.com' })
+    await t().deps.upstream.flush()
+    expect(await nextRun()).toBe(new Date(ranAt + 60_000).toISOString())
+  })
+})
