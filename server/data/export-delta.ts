@@ -5,6 +5,7 @@ import type { ExportBatch, WriteAck } from '../../nodes/define.ts'
 import { findJobType } from '../../nodes/index.ts'
 import type { Mapping, PipelineDocument } from '../../nodes/pipeline.ts'
 import { isPostgres } from '../db/locks.ts'
+import { deployedDocument } from '../db/pipelines.repo.ts'
 import type { Executor, Job } from '../db/schema.ts'
 import { prepared, sqliteOf } from '../db/sqlite-handle.ts'
 import { filterSql, INLINE } from './audience-sql.ts'
@@ -44,21 +45,8 @@ export async function exportPlan(db: Executor, job: Job): Promise<ExportPlan> {
   const identifierFields = marked.length
     ? marked
     : [findJobType(job.provider, job.job_type)?.identifier ?? 'email']
-  const deployed =
-    job.pipeline_id === null
-      ? undefined
-      : await db
-          .selectFrom('pipelines')
-          .innerJoin('pipeline_versions', (join) =>
-            join
-              .onRef('pipeline_versions.pipeline_id', '=', 'pipelines.id')
-              .onRef('pipeline_versions.version', '=', 'pipelines.deployed_version'),
-          )
-          .select('pipeline_versions.document')
-          .where('pipelines.id', '=', job.pipeline_id)
-          .executeTakeFirst()
-  if (!deployed || job.node_id === null) return { filter: null, mapping, identifierFields }
-  const doc = JSON.parse(deployed.document) as PipelineDocument
+  const doc = job.pipeline_id === null ? undefined : await deployedDocument(db, job.pipeline_id)
+  if (!doc || job.node_id === null) return { filter: null, mapping, identifierFields }
   const audienceIds = doc.nodes.flatMap((node) => (node.kind === 'audience' ? [node.data.audienceId] : []))
   const audiences = new Map(
     audienceIds.length === 0

@@ -1,3 +1,4 @@
+import type { PipelineDocument } from '../../nodes/pipeline.ts'
 import { newId } from './ids.ts'
 import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
 import type { Executor, Pipeline } from './schema.ts'
@@ -140,4 +141,22 @@ export async function renameNode(
   if (name === node.name && description === node.description) return
   Object.assign(node, { name }, description === undefined ? {} : { description })
   await updatePipelineDraft(db, pipelineId, pipeline.version, { document: JSON.stringify(document), ...by })
+}
+
+/** The document of the pipeline's deployed version, parsed; undefined before its first deploy. */
+export async function deployedDocument(
+  db: Executor,
+  pipelineId: string,
+): Promise<PipelineDocument | undefined> {
+  const row = await db
+    .selectFrom('pipelines')
+    .innerJoin('pipeline_versions', (join) =>
+      join
+        .onRef('pipeline_versions.pipeline_id', '=', 'pipelines.id')
+        .onRef('pipeline_versions.version', '=', 'pipelines.deployed_version'),
+    )
+    .select('pipeline_versions.document')
+    .where('pipelines.id', '=', pipelineId)
+    .executeTakeFirst()
+  return row ? (JSON.parse(row.document) as PipelineDocument) : undefined
 }

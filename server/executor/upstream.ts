@@ -1,4 +1,5 @@
-import { downstreamOf, type PipelineDocument } from '../../nodes/pipeline.ts'
+import { downstreamOf } from '../../nodes/pipeline.ts'
+import { deployedDocument } from '../db/pipelines.repo.ts'
 import type { Executor, Job } from '../db/schema.ts'
 
 /** Least time between two runs of a job woken by its upstream. */
@@ -16,18 +17,9 @@ export async function wakeDownstream(
   at: string,
 ): Promise<string[]> {
   if (!job.pipeline_id || !job.node_id) return []
-  const deployed = await db
-    .selectFrom('pipelines')
-    .innerJoin('pipeline_versions', (join) =>
-      join
-        .onRef('pipeline_versions.pipeline_id', '=', 'pipelines.id')
-        .onRef('pipeline_versions.version', '=', 'pipelines.deployed_version'),
-    )
-    .select('pipeline_versions.document')
-    .where('pipelines.id', '=', job.pipeline_id)
-    .executeTakeFirst()
-  if (!deployed) return []
-  const nodes = [...downstreamOf(JSON.parse(deployed.document) as PipelineDocument, job.node_id)]
+  const doc = await deployedDocument(db, job.pipeline_id)
+  if (!doc) return []
+  const nodes = [...downstreamOf(doc, job.node_id)]
   if (nodes.length === 0) return []
   const candidates = await db
     .selectFrom('jobs')
