@@ -113,7 +113,7 @@ function identifierOf(fields: Record<string, unknown>, plan: ExportPlan): string
 }
 
 /** Stable across key order: the same payload always has the same fingerprint. */
-function fingerprintOf(fields: Record<string, unknown>): string {
+export function fingerprintOf(fields: Record<string, unknown>): string {
   const keys = Object.keys(fields).sort()
   const sorted = keys.map((key) => [key, fields[key]])
   return hash('sha1', JSON.stringify(sorted), 'base64url')

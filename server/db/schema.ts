@@ -271,6 +271,13 @@ export interface ExportDeliveryTable {
   delivered_at: string
 }
 
+export interface EnrichmentInputTable {
+  job_id: string
+  profile_id: string
+  fingerprint: string
+  enriched_at: string
+}
+
 export interface Database {
   users: UserTable
   sessions: SessionTable
@@ -288,6 +295,7 @@ export interface Database {
   profiles: ProfileTable
   audiences: AudienceTable
   export_deliveries: ExportDeliveryTable
+  enrichment_inputs: EnrichmentInputTable
   profile_identities: ProfileIdentityTable
   profile_merges: ProfileMergeTable
   suppressions: SuppressionTable

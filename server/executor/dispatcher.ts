@@ -4,12 +4,13 @@ import { Cron } from 'croner'
 import type { Job } from '../db/schema.ts'
 import type { Deps } from '../http/context.ts'
 import { concurrencyCaps } from './budgets.ts'
+import { runEnrichmentUnit } from './enrichment-unit.ts'
 import { runExportUnit } from './export-unit.ts'
 import { runImportUnit } from './import-unit.ts'
 import { claimDue, earliestDue } from './leases.ts'
 
-/** Job types this dispatcher has units for; enrichment joins with its unit. */
-const RUNNABLE: readonly Job['type'][] = ['import', 'export']
+/** Job types this dispatcher has units for (system jobs come with rebuilds). */
+const RUNNABLE: readonly Job['type'][] = ['import', 'export', 'enrichment']
 /** Never wait longer than the safety poll, so a wake another process sent is never missed long. */
 const POLL_MS = 1000
 /** Due work that could not be claimed (another process holds it): look again after this long. */
@@ -53,7 +54,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let interrupting = new AbortController()
 
   function launch(job: Job): Promise<unknown> {
-    const run = job.type === 'export' ? runExportUnit : runImportUnit
+    const run =
+      job.type === 'export' ? runExportUnit : job.type === 'enrichment' ? runEnrichmentUnit : runImportUnit
     const unit = run(deps, job, owner, { stop: stopping.signal, interrupt: interrupting.signal })
       .catch((error: unknown) =>
         deps.logger.error({ err: error, jobId: job.id }, 'unit of work failed unexpectedly'),

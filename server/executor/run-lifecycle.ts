@@ -63,7 +63,7 @@ export function guardLease(
 }
 
 /** The job's connector for `direction`, with its parsed config and context; config errors thrown as such. */
-export function connectorFor<D extends 'import' | 'export'>(
+export function connectorFor<D extends 'import' | 'export' | 'enrichment'>(
   deps: UnitDeps,
   job: Job,
   direction: D,

@@ -1,0 +1,199 @@
+import { sql } from 'kysely'
+import type { Cadence } from '../../nodes/cadence.ts'
+import { filterSql, INLINE } from '../data/audience-sql.ts'
+import { exportPlan, fingerprintOf } from '../data/export-delta.ts'
+import { loadSourceSettings } from '../data/sources.ts'
+import { unifyMessages } from '../data/unify.ts'
+import { isPostgres } from '../db/locks.ts'
+import { addMetrics } from '../db/metrics.repo.ts'
+import { insertRawMessages } from '../db/raw-messages.repo.ts'
+import type { Job, NewRawMessage } from '../db/schema.ts'
+import { getIdentityRules } from '../db/settings.repo.ts'
+import { renewLease } from './leases.ts'
+import { afterSuccess, type Outcome } from './outcome.ts'
+import {
+  connectorFor,
+  endOnError,
+  finish,
+  guardLease,
+  handBack,
+  LeaseLost,
+  openRun,
+  type UnitDeps,
+  type UnitStop,
+} from './run-lifecycle.ts'
+
+/** Profiles per call to the enrichment connector. */
+const BATCH = 100
+
+/** Where an enrichment run continues: the last profile it looked at, in (updated_at, id) order. */
+interface Cursor {
+  updatedAt: string
+  id: string
+}
+
+/** The stream an enrichment job's output is stored in, so a rebuild replays it like any other. */
+export const enrichmentStream = (jobId: string) => `enrichment.${jobId}`
+
+/**
+ * One unit of work of an enrichment job (DESIGN.md §5): the profiles it is fed that changed since
+ * its checkpoint go through the connector; what comes back is stored as raw messages of stream
+ * `enrichment.<job>` carrying the profile's identities, and unified like any other data. The
+ * input sent is the profile less the enrichment's own output, fingerprinted per profile, so the
+ * output landing on a profile never makes it look changed again.
+ */
+export async function runEnrichmentUnit(
+  deps: UnitDeps,
+  job: Job,
+  owner: string,
+  { stop, interrupt }: UnitStop = {},
+): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
+  const { db, clock, config } = deps
+  const startedAt = clock.now()
+  const scheduled = job.next_run_at ? new Date(job.next_run_at) : startedAt
+  const runId = await openRun(deps, job, scheduled, owner)
+  const totals = { added: 0, removed: 0, omitted: 0 }
+  const guard = guardLease(deps, job, interrupt)
+  const own = enrichmentStream(job.id)
+  try {
+    const { connector, ctx } = connectorFor(deps, job, 'enrichment', guard.signal)
+    const plan = await exportPlan(db, job)
+    let cursor = job.state ? (JSON.parse(job.state) as Cursor) : null
+    const identityFields = new Set((await getIdentityRules(db)).fields.map((field) => field.name))
+    const where = plan.filter ? filterSql(plan.filter, isPostgres(db) ? 'postgres' : 'sqlite', INLINE) : null
+    while (where) {
+      const after = cursor
+        ? sql<boolean>`(p.updated_at > ${cursor.updatedAt} or (p.updated_at = ${cursor.updatedAt} and p.id > ${cursor.id}))`
+        : sql<boolean>`true`
+      const { rows } = await sql<{ id: string; attributes: string; updated_at: string }>`
+        select p.id, p.attributes, p.updated_at from profiles as p
+        where ${after} and ${where} order by p.updated_at, p.id limit ${BATCH}`.execute(db)
+      if (rows.length === 0) break
+      const last = rows.at(-1)!
+      cursor = { updatedAt: last.updated_at, id: last.id }
+      // The input: the profile as its other sources made it. Identity fields the output carries
+      // (to find its profile) hold the values they had: they stay in.
+      const inputs = rows.map((row) => {
+        const attributes = Object.fromEntries(
+          Object.entries(JSON.parse(row.attributes) as Record<string, [unknown, string, number, string]>)
+            .filter(([name, stamped]) => stamped[3] !== own || identityFields.has(name))
+            .map(([name, [value]]) => [name, value]),
+        )
+        return { id: row.id, attributes, fingerprint: fingerprintOf(attributes) }
+      })
+      const sent = new Map(
+        (
+          await db
+            .selectFrom('enrichment_inputs')
+            .select(['profile_id', 'fingerprint'])
+            .where('job_id', '=', job.id)
+            .where(
+              'profile_id',
+              'in',
+              inputs.map((input) => input.id),
+            )
+            .execute()
+        ).map((row) => [row.profile_id, row.fingerprint]),
+      )
+      const changed = inputs.filter((input) => sent.get(input.id) !== input.fingerprint)
+      const outputs = changed.length
+        ? await connector.enrich(
+            ctx,
+            changed.map(({ id, attributes }) => ({ id, attributes })),
+          )
+        : []
+      const counts = await db.transaction().execute(async (trx) => {
+        if (
+          !(await renewLease(trx, job.id, job.lease_token!, { ttlMs: config.leaseTtlMs, now: clock.now() }))
+        )
+          throw new LeaseLost('lease lost')
+        const now = clock.now().toISOString()
+        const byId = new Map(changed.map((input) => [input.id, input]))
+        const enriched = outputs.filter(
+          (output) => byId.has(output.id) && Object.keys(output.attributes).length > 0,
+        )
+        const identities = enriched.length
+          ? await trx
+              .selectFrom('profile_identities')
+              .select(['profile_id', 'field', 'value'])
+              .where(
+                'profile_id',
+                'in',
+                enriched.map((output) => output.id),
+              )
+              .where('flagged_at', 'is', null)
+              .orderBy('created_at')
+              .execute()
+          : []
+        const messages: NewRawMessage[] = enriched.map((output) => {
+          const keys: Record<string, string> = {}
+          for (const identity of identities)
+            if (identity.profile_id === output.id) keys[identity.field] ??= identity.value
+          return {
+            stream: own,
+            event_time: now,
+            received_at: now,
+            lane: 'job',
+            job_id: job.id,
+            upload_id: null,
+            record_key: `${output.id}:${byId.get(output.id)!.fingerprint}`,
+            message_id: null,
+            payload: JSON.stringify({ ...output.attributes, ...keys }),
+            unified_at: null,
+            profile_id: null,
+          }
+        })
+        const stored = await insertRawMessages(trx, messages)
+        const settings = await loadSourceSettings(trx, [job.id])
+        await unifyMessages(trx, stored, {
+          rules: await getIdentityRules(trx),
+          mappingFor: settings.mappingFor,
+          mergeCap: config.mergeCap,
+          now,
+        })
+        for (const input of changed) {
+          await trx
+            .insertInto('enrichment_inputs')
+            .values({
+              job_id: job.id,
+              profile_id: input.id,
+              fingerprint: input.fingerprint,
+              enriched_at: now,
+            })
+            .onConflict((conflict) =>
+              conflict
+                .columns(['job_id', 'profile_id'])
+                .doUpdateSet({ fingerprint: input.fingerprint, enriched_at: now }),
+            )
+            .execute()
+        }
+        // Enrichment metrics (DESIGN.md §4): profiles enriched / 0 / profiles lacking the input.
+        const counts = { added: enriched.length, removed: 0, omitted: changed.length - enriched.length }
+        await addMetrics(trx, job.id, now, counts)
+        await trx
+          .updateTable('jobs')
+          .set({ state: JSON.stringify(cursor) })
+          .where('id', '=', job.id)
+          .execute()
+        await trx
+          .updateTable('job_runs')
+          .set((eb) => ({
+            added: eb('added', '+', counts.added),
+            omitted: eb('omitted', '+', counts.omitted),
+          }))
+          .where('id', '=', runId)
+          .execute()
+        return counts
+      })
+      totals.added += counts.added
+      totals.omitted += counts.omitted
+      if (stop?.aborted) return await handBack(deps, job)
+    }
+    const cadence = JSON.parse(job.cadence) as Cadence
+    return await finish(deps, job, runId, afterSuccess(cadence, scheduled, clock.now(), false), totals, null)
+  } catch (error) {
+    return await endOnError(deps, job, runId, error, guard.signal, totals)
+  } finally {
+    guard.release()
+  }
+}

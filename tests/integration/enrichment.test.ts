@@ -1,0 +1,73 @@
+import { expect, it } from 'vitest'
+import { enrichmentStream } from '../../server/executor/enrichment-unit.ts'
+import { useTestApp } from '../support/app.ts'
+import { describeEachDialect } from '../support/dialects.ts'
+import { collectSource, edge } from '../support/documents.ts'
+import { asked, registerScorer, scorerNode } from '../support/scripted-enrichment.ts'
+
+registerScorer()
+
+describeEachDialect('enrichment units', (dialect) => {
+  const t = useTestApp(dialect)
+
+  it('enriches changed profiles once, stores the output as raw messages and unifies it', async () => {
+    const admin = await t().setupAdmin()
+    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'web' } })).json.key
+    const send = (body: Record<string, unknown>) =>
+      t().send('POST', '/collect/json/web', { body, headers: { authorization: key } })
+    await send({ email: 'ann@example.com', plan: 'pro' })
+    await send({ email: 'bo@example.com', plan: 'free' })
+    await send({ user_id: 'anon-1', plan: 'free' })
+    const document = {
+      version: 1,
+      nodes: [collectSource('src', 'web'), scorerNode('score')],
+      edges: [edge('src', 'score')],
+    }
+    const created = await t().send('POST', '/api/pipelines', {
+      cookie: admin,
+      body: { name: 'Scores', document },
+    })
+    const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
+      cookie: admin,
+      body: {},
+    })
+    expect(deployed.status, deployed.text).toBe(200)
+    const job = (deployed.json.jobs as { nodeId: string; jobId: string }[]).find(
+      (j) => j.nodeId === 'score',
+    )!.jobId
+    const run = async () => {
+      t().clock.advance(60_000)
+      expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
+      await t().deps.dispatcher.tick()
+    }
+    const profileOf = async (email: string) => {
+      const found = (
+        await t().send('GET', `/api/profiles?field=email&value=${encodeURIComponent(email)}`, {
+          cookie: admin,
+        })
+      ).json
+      return (await t().send('GET', `/api/profiles/${found[0].id}`, { cookie: admin })).json
+    }
+    await run()
+    expect(asked.get(job)).toHaveLength(3)
+    const ann = await profileOf('ann@example.com')
+    expect(ann.attributes.score).toMatchObject({ value: 15, stream: enrichmentStream(job) })
+    expect(ann.streams).toContain(enrichmentStream(job))
+    const runs = (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: admin })).json
+    // Enriched / 0 / lacking the input (no email).
+    expect(runs[0]).toMatchObject({ outcome: 'success', added: 2, removed: 0, omitted: 1 })
+    const stream = (await t().send('GET', `/api/streams/${enrichmentStream(job)}`, { cookie: admin })).json
+    expect(stream.messageCount).toBe(2)
+    // Its own output does not make a profile look changed: nothing is asked again.
+    await run()
+    expect(asked.get(job)).toHaveLength(3)
+    // A real change is.
+    await send({ email: 'bo@example.com', plan: 'pro' })
+    await run()
+    expect(asked.get(job)).toHaveLength(4)
+    expect(asked.get(job)!.at(-1)).toBe((await profileOf('bo@example.com')).id)
+    expect(
+      (await t().send('GET', `/api/streams/${enrichmentStream(job)}`, { cookie: admin })).json.messageCount,
+    ).toBe(3)
+  })
+})
