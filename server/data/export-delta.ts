@@ -93,12 +93,19 @@ function feeders(
 
 /** Attribute values of a stored profile (`{ name: [value, ...] }`). */
 export function valuesOf(attributes: string): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(JSON.parse(attributes) as Record<string, [unknown]>).map(([name, [value]]) => [
-      name,
-      value,
-    ]),
-  )
+  const stamped = JSON.parse(attributes) as Record<string, [unknown]>
+  const values: Record<string, unknown> = {}
+  for (const name in stamped) values[name] = stamped[name]![0]
+  return values
+}
+
+/** The payload a destination gets: the mapping applied, or every attribute as it is. */
+function mapped(values: Record<string, unknown>, mapping: Mapping | null): Record<string, unknown> {
+  if (mapping === null) {
+    for (const name in values) if (values[name] === null || values[name] === '') delete values[name]
+    return values
+  }
+  return applyMapping(values, mapping).attributes
 }
 
 /** The person's key at the destination: its first identifier field present, trimmed (emails lower-cased). */
@@ -167,7 +174,7 @@ export async function* exportDelta(
       >()
       const yields = new Map<string, string | null>()
       for (const row of rows) {
-        const fields = applyMapping(valuesOf(row.attributes), plan.mapping).attributes
+        const fields = mapped(valuesOf(row.attributes), plan.mapping)
         const identifier = identifierOf(fields, plan)
         yields.set(row.id, identifier)
         if (identifier === null) {
