@@ -229,7 +229,8 @@ export async function* exportDelta(
     : sql<boolean>`true`
   const movedIds = new Set(moved.map((row) => row.identifier))
   let after = ''
-  for (;;) {
+  // A first delivery sent only current members: nobody it delivered can be leaving.
+  while (hasState) {
     const { rows } = await sql<{ identifier: string; leaving: number | boolean }>`
       select d.identifier, ${leaving} as leaving from export_deliveries as d
       left join profiles as p on p.id = d.profile_id
