@@ -2,23 +2,20 @@ import { sql } from 'kysely'
 import type { Cadence } from '../../nodes/cadence.ts'
 import { filterSql, INLINE } from '../data/audience-sql.ts'
 import { exportPlan, fingerprintOf } from '../data/export-delta.ts'
-import { loadSourceSettings } from '../data/sources.ts'
-import { unifyMessages } from '../data/unify.ts'
 import { isPostgres } from '../db/locks.ts'
 import { addMetrics } from '../db/metrics.repo.ts'
-import { insertRawMessages } from '../db/raw-messages.repo.ts'
 import type { Job, NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
-import { renewLease } from './leases.ts'
 import { afterSuccess, type Outcome } from './outcome.ts'
 import {
+  commitBatch,
   connectorFor,
   endOnError,
   finish,
   guardLease,
   handBack,
-  LeaseLost,
   openRun,
+  storeAndUnify,
   type UnitDeps,
   type UnitStop,
 } from './run-lifecycle.ts'
@@ -48,7 +45,7 @@ export async function runEnrichmentUnit(
   owner: string,
   { stop, interrupt }: UnitStop = {},
 ): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
-  const { db, clock, config } = deps
+  const { db, clock } = deps
   const startedAt = clock.now()
   const scheduled = job.next_run_at ? new Date(job.next_run_at) : startedAt
   const runId = await openRun(deps, job, scheduled, owner)
@@ -102,12 +99,7 @@ export async function runEnrichmentUnit(
             changed.map(({ id, attributes }) => ({ id, attributes })),
           )
         : []
-      const counts = await db.transaction().execute(async (trx) => {
-        if (
-          !(await renewLease(trx, job.id, job.lease_token!, { ttlMs: config.leaseTtlMs, now: clock.now() }))
-        )
-          throw new LeaseLost('lease lost')
-        const now = clock.now().toISOString()
+      await commitBatch(deps, job, runId, totals, async (trx, now) => {
         const byId = new Map(changed.map((input) => [input.id, input]))
         const enriched = outputs.filter(
           (output) => byId.has(output.id) && Object.keys(output.attributes).length > 0,
@@ -143,14 +135,7 @@ export async function runEnrichmentUnit(
             profile_id: null,
           }
         })
-        const stored = await insertRawMessages(trx, messages)
-        const settings = await loadSourceSettings(trx, [job.id])
-        await unifyMessages(trx, stored, {
-          rules: await getIdentityRules(trx),
-          mappingFor: settings.mappingFor,
-          mergeCap: config.mergeCap,
-          now,
-        })
+        await storeAndUnify(trx, deps, job.id, messages, now)
         for (const input of changed) {
           await trx
             .insertInto('enrichment_inputs')
@@ -170,23 +155,8 @@ export async function runEnrichmentUnit(
         // Enrichment metrics (DESIGN.md §4): profiles enriched / 0 / profiles lacking the input.
         const counts = { added: enriched.length, removed: 0, omitted: changed.length - enriched.length }
         await addMetrics(trx, job.id, now, counts)
-        await trx
-          .updateTable('jobs')
-          .set({ state: JSON.stringify(cursor) })
-          .where('id', '=', job.id)
-          .execute()
-        await trx
-          .updateTable('job_runs')
-          .set((eb) => ({
-            added: eb('added', '+', counts.added),
-            omitted: eb('omitted', '+', counts.omitted),
-          }))
-          .where('id', '=', runId)
-          .execute()
-        return counts
+        return { counts, checkpoint: cursor }
       })
-      totals.added += counts.added
-      totals.omitted += counts.omitted
       if (stop?.aborted) return await handBack(deps, job)
     }
     const cadence = JSON.parse(job.cadence) as Cadence

@@ -4,15 +4,14 @@ import { findJobType } from '../../nodes/index.ts'
 import { applyAck, type DeltaBatch, exportDelta, exportPlan } from '../data/export-delta.ts'
 import { addMetrics } from '../db/metrics.repo.ts'
 import type { Job } from '../db/schema.ts'
-import { renewLease } from './leases.ts'
 import { afterSuccess, type Outcome } from './outcome.ts'
 import {
+  commitBatch,
   connectorFor,
   endOnError,
   finish,
   guardLease,
   handBack,
-  LeaseLost,
   openRun,
   type UnitDeps,
   type UnitStop,
@@ -34,7 +33,7 @@ export async function runExportUnit(
   owner: string,
   { stop, interrupt }: UnitStop = {},
 ): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
-  const { db, clock, config } = deps
+  const { db, clock } = deps
   const startedAt = clock.now()
   const scheduled = job.next_run_at ? new Date(job.next_run_at) : startedAt
   const runId = await openRun(deps, job, scheduled, owner)
@@ -68,34 +67,12 @@ export async function runExportUnit(
     for await (const ack of connector.write(ctx, batches())) {
       const delta = inFlight.shift()
       if (!delta) break
-      const counts = await db.transaction().execute(async (trx) => {
-        if (
-          !(await renewLease(trx, job.id, job.lease_token!, { ttlMs: config.leaseTtlMs, now: clock.now() }))
-        )
-          throw new LeaseLost('lease lost')
-        const now = clock.now().toISOString()
+      await commitBatch(deps, job, runId, totals, async (trx, now) => {
         const counts = await applyAck(trx, job.id, delta.rows, ack, now)
         await addMetrics(trx, job.id, now, counts)
         // The checkpoint says delivery state exists: a later run must not start from scratch.
-        await trx
-          .updateTable('jobs')
-          .set({ state: JSON.stringify({ deliveredAt: now }) })
-          .where('id', '=', job.id)
-          .execute()
-        await trx
-          .updateTable('job_runs')
-          .set((eb) => ({
-            added: eb('added', '+', counts.added),
-            removed: eb('removed', '+', counts.removed),
-            omitted: eb('omitted', '+', counts.omitted),
-          }))
-          .where('id', '=', runId)
-          .execute()
-        return counts
+        return { counts, checkpoint: { deliveredAt: now } }
       })
-      totals.added += counts.added
-      totals.removed += counts.removed
-      totals.omitted += counts.omitted
       acknowledged++
       if (acknowledged >= sent) waiting.resolve?.()
       if (stop?.aborted) {
@@ -105,23 +82,10 @@ export async function runExportUnit(
     }
     if (interrupted) return await handBack(deps, job)
     // People without the identifier the destination needs: counted once the run knows them all.
-    const now = clock.now().toISOString()
-    await db.transaction().execute(async (trx) => {
-      if (!(await renewLease(trx, job.id, job.lease_token!, { ttlMs: config.leaseTtlMs, now: clock.now() })))
-        throw new LeaseLost('lease lost')
+    await commitBatch(deps, job, runId, totals, async (trx, now) => {
       await addMetrics(trx, job.id, now, { omitted: omitted.count })
-      await trx
-        .updateTable('job_runs')
-        .set((eb) => ({ omitted: eb('omitted', '+', omitted.count) }))
-        .where('id', '=', runId)
-        .execute()
-      await trx
-        .updateTable('jobs')
-        .set({ state: JSON.stringify({ reconciledAt: now }) })
-        .where('id', '=', job.id)
-        .execute()
+      return { counts: { omitted: omitted.count }, checkpoint: { reconciledAt: now } }
     })
-    totals.omitted += omitted.count
     const cadence = JSON.parse(job.cadence) as Cadence
     return await finish(deps, job, runId, afterSuccess(cadence, scheduled, clock.now(), false), totals, null)
   } catch (error) {

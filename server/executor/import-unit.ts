@@ -1,21 +1,17 @@
 import type { Cadence } from '../../nodes/cadence.ts'
 import { toUtc } from '../data/event-time.ts'
-import { loadSourceSettings } from '../data/sources.ts'
-import { unifyMessages } from '../data/unify.ts'
 import { addUnifyMetrics } from '../db/metrics.repo.ts'
-import { insertRawMessages } from '../db/raw-messages.repo.ts'
 import type { Job, NewRawMessage } from '../db/schema.ts'
-import { getIdentityRules } from '../db/settings.repo.ts'
-import { renewLease } from './leases.ts'
 import { afterSuccess, type Outcome } from './outcome.ts'
 import {
+  commitBatch,
   connectorFor,
   endOnError,
   finish,
   guardLease,
   handBack,
-  LeaseLost,
   openRun,
+  storeAndUnify,
   type UnitDeps,
   type UnitStop,
 } from './run-lifecycle.ts'
@@ -36,9 +32,7 @@ export async function runImportUnit(
   /** Shutdown: stop at the next batch boundary and hand the job back, due at the same slot. */
   { stop, interrupt }: UnitStop = {},
 ): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
-  const { db, clock, config } = deps
-  const token = job.lease_token!
-  const lease = () => ({ ttlMs: config.leaseTtlMs, now: clock.now() })
+  const { clock } = deps
   const startedAt = clock.now()
   const scheduled = job.next_run_at ? new Date(job.next_run_at) : startedAt
   const runId = await openRun(deps, job, scheduled, owner)
@@ -52,9 +46,7 @@ export async function runImportUnit(
     for await (const batch of connector.read(ctx, {
       checkpoint: job.state ? (JSON.parse(job.state) as unknown) : null,
     })) {
-      const counts = await db.transaction().execute(async (trx) => {
-        if (!(await renewLease(trx, job.id, token, lease()))) throw new LeaseLost('lease lost')
-        const now = clock.now().toISOString()
+      await commitBatch(deps, job, runId, totals, async (trx, now) => {
         const messages: NewRawMessage[] = batch.records.map((record) => ({
           stream: importStream(job),
           event_time: (record.eventTime && toUtc(record.eventTime)) || now,
@@ -68,32 +60,14 @@ export async function runImportUnit(
           unified_at: null,
           profile_id: null,
         }))
-        const stored = await insertRawMessages(trx, messages)
-        const settings = await loadSourceSettings(trx, [job.id])
-        const result = await unifyMessages(trx, stored, {
-          rules: await getIdentityRules(trx),
-          mappingFor: settings.mappingFor,
-          mergeCap: config.mergeCap,
-          now,
-        })
+        const result = await storeAndUnify(trx, deps, job.id, messages, now)
         await addUnifyMetrics(trx, result.byJob, now)
         const mine = result.byJob.get(job.id)
-        const added = mine?.changed.size ?? 0
-        const omitted = mine?.omitted ?? 0
-        await trx
-          .updateTable('jobs')
-          .set({ state: JSON.stringify(batch.checkpoint) })
-          .where('id', '=', job.id)
-          .execute()
-        await trx
-          .updateTable('job_runs')
-          .set((eb) => ({ added: eb('added', '+', added), omitted: eb('omitted', '+', omitted) }))
-          .where('id', '=', runId)
-          .execute()
-        return { added, omitted }
+        return {
+          counts: { added: mine?.changed.size ?? 0, omitted: mine?.omitted ?? 0 },
+          checkpoint: batch.checkpoint,
+        }
       })
-      totals.added += counts.added
-      totals.omitted += counts.omitted
       if (batch.done) done = true
       if (stop?.aborted && !done) return await handBack(deps, job)
     }

@@ -1,9 +1,13 @@
 import { type AnyJobConnector, jobConnector } from '../../nodes/connectors.ts'
 import { type ConnectorContext, ConnectorError } from '../../nodes/define.ts'
 import { findJobType } from '../../nodes/index.ts'
+import { loadSourceSettings } from '../data/sources.ts'
+import { unifyMessages } from '../data/unify.ts'
 import { newId } from '../db/ids.ts'
 import { appendLog } from '../db/jobs.repo.ts'
-import type { Job } from '../db/schema.ts'
+import { insertRawMessages } from '../db/raw-messages.repo.ts'
+import type { Executor, Job, NewRawMessage } from '../db/schema.ts'
+import { getIdentityRules } from '../db/settings.repo.ts'
 import type { Deps } from '../http/context.ts'
 import { throttleFor } from './budgets.ts'
 import { releaseLease, renewLease } from './leases.ts'
@@ -268,4 +272,67 @@ export async function handBack(deps: UnitDeps, job: Job): Promise<'Interrupted' 
     next_run_at: job.next_run_at ?? deps.clock.now().toISOString(),
   })
   return released ? 'Interrupted' : 'LeaseLost'
+}
+
+export interface BatchCounts {
+  added: number
+  removed: number
+  omitted: number
+}
+
+/**
+ * One batch's transaction (DESIGN.md §4): the fencing renewal first, then `work`, then the batch's
+ * counts on the run row and the new checkpoint, all committed together. Adds the counts to `totals`.
+ */
+export async function commitBatch(
+  deps: UnitDeps,
+  job: Job,
+  runId: string,
+  totals: BatchCounts,
+  work: (trx: Executor, now: string) => Promise<{ counts: Partial<BatchCounts>; checkpoint: unknown }>,
+): Promise<BatchCounts> {
+  const counts = await deps.db.transaction().execute(async (trx) => {
+    const lease = { ttlMs: deps.config.leaseTtlMs, now: deps.clock.now() }
+    if (!(await renewLease(trx, job.id, job.lease_token!, lease))) throw new LeaseLost('lease lost')
+    const now = deps.clock.now().toISOString()
+    const done = await work(trx, now)
+    const counts = { added: 0, removed: 0, omitted: 0, ...done.counts }
+    await trx
+      .updateTable('jobs')
+      .set({ state: JSON.stringify(done.checkpoint) })
+      .where('id', '=', job.id)
+      .execute()
+    await trx
+      .updateTable('job_runs')
+      .set((eb) => ({
+        added: eb('added', '+', counts.added),
+        removed: eb('removed', '+', counts.removed),
+        omitted: eb('omitted', '+', counts.omitted),
+      }))
+      .where('id', '=', runId)
+      .execute()
+    return counts
+  })
+  totals.added += counts.added
+  totals.removed += counts.removed
+  totals.omitted += counts.omitted
+  return counts
+}
+
+/** Stores a job's records as raw messages (deduplicated by job and record key) and unifies them. */
+export async function storeAndUnify(
+  trx: Executor,
+  deps: UnitDeps,
+  jobId: string,
+  messages: NewRawMessage[],
+  now: string,
+) {
+  const stored = await insertRawMessages(trx, messages)
+  const settings = await loadSourceSettings(trx, [jobId])
+  return unifyMessages(trx, stored, {
+    rules: await getIdentityRules(trx),
+    mappingFor: settings.mappingFor,
+    mergeCap: deps.config.mergeCap,
+    now,
+  })
 }
