@@ -1,22 +1,17 @@
 import { sql } from 'kysely'
-import type { Cadence } from '../../nodes/cadence.ts'
 import { filterSql, INLINE } from '../data/audience-sql.ts'
 import { exportPlan, fingerprintOf } from '../data/export-delta.ts'
 import { isPostgres } from '../db/locks.ts'
 import { addMetrics } from '../db/metrics.repo.ts'
 import type { Job, NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
-import { afterSuccess, type Outcome } from './outcome.ts'
 import {
   commitBatch,
   connectorFor,
-  endOnError,
-  finish,
-  guardLease,
-  handBack,
-  openRun,
+  runUnit,
   storeAndUnify,
   type UnitDeps,
+  type UnitResult,
   type UnitStop,
 } from './run-lifecycle.ts'
 
@@ -44,16 +39,11 @@ export async function runEnrichmentUnit(
   job: Job,
   owner: string,
   { stop, interrupt }: UnitStop = {},
-): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
-  const { db, clock } = deps
-  const startedAt = clock.now()
-  const scheduled = job.next_run_at ? new Date(job.next_run_at) : startedAt
-  const runId = await openRun(deps, job, scheduled, owner)
-  const totals = { added: 0, removed: 0, omitted: 0 }
-  const guard = guardLease(deps, job, interrupt)
+): Promise<UnitResult> {
+  const { db } = deps
   const own = enrichmentStream(job.id)
-  try {
-    const { connector, ctx } = connectorFor(deps, job, 'enrichment', guard.signal)
+  return runUnit(deps, job, owner, interrupt, async (run) => {
+    const { connector, ctx } = connectorFor(deps, job, 'enrichment', run.signal)
     const plan = await exportPlan(db, job)
     let cursor = job.state ? (JSON.parse(job.state) as Cursor) : null
     const identityFields = new Set((await getIdentityRules(db)).fields.map((field) => field.name))
@@ -99,7 +89,7 @@ export async function runEnrichmentUnit(
             changed.map(({ id, attributes }) => ({ id, attributes })),
           )
         : []
-      await commitBatch(deps, job, runId, totals, async (trx, now) => {
+      await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
         const byId = new Map(changed.map((input) => [input.id, input]))
         const enriched = outputs.filter(
           (output) => byId.has(output.id) && Object.keys(output.attributes).length > 0,
@@ -157,13 +147,8 @@ export async function runEnrichmentUnit(
         await addMetrics(trx, job.id, now, counts)
         return { counts, checkpoint: cursor }
       })
-      if (stop?.aborted) return await handBack(deps, job)
+      if (stop?.aborted) return run.handBack()
     }
-    const cadence = JSON.parse(job.cadence) as Cadence
-    return await finish(deps, job, runId, afterSuccess(cadence, scheduled, clock.now(), false), totals, null)
-  } catch (error) {
-    return await endOnError(deps, job, runId, error, guard.signal, totals)
-  } finally {
-    guard.release()
-  }
+    return run.succeed(false)
+  })
 }

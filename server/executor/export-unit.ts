@@ -1,19 +1,14 @@
-import type { Cadence } from '../../nodes/cadence.ts'
 import type { ExportBatch } from '../../nodes/define.ts'
 import { findJobType } from '../../nodes/index.ts'
 import { applyAck, type DeltaBatch, exportDelta, exportPlan } from '../data/export-delta.ts'
 import { addMetrics } from '../db/metrics.repo.ts'
 import type { Job } from '../db/schema.ts'
-import { afterSuccess, type Outcome } from './outcome.ts'
 import {
   commitBatch,
   connectorFor,
-  endOnError,
-  finish,
-  guardLease,
-  handBack,
-  openRun,
+  runUnit,
   type UnitDeps,
+  type UnitResult,
   type UnitStop,
 } from './run-lifecycle.ts'
 
@@ -32,15 +27,10 @@ export async function runExportUnit(
   job: Job,
   owner: string,
   { stop, interrupt }: UnitStop = {},
-): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
-  const { db, clock } = deps
-  const startedAt = clock.now()
-  const scheduled = job.next_run_at ? new Date(job.next_run_at) : startedAt
-  const runId = await openRun(deps, job, scheduled, owner)
-  const totals = { added: 0, removed: 0, omitted: 0 }
-  const guard = guardLease(deps, job, interrupt)
-  try {
-    const { connector, ctx } = connectorFor(deps, job, 'export', guard.signal)
+): Promise<UnitResult> {
+  const { db } = deps
+  return runUnit(deps, job, owner, interrupt, async (run) => {
+    const { connector, ctx } = connectorFor(deps, job, 'export', run.signal)
     // No checkpoint: new, or reset by a deploy (another folder, another format): send everyone again.
     if (job.state === null) await db.deleteFrom('export_deliveries').where('job_id', '=', job.id).execute()
     const plan = await exportPlan(db, job)
@@ -67,7 +57,7 @@ export async function runExportUnit(
     for await (const ack of connector.write(ctx, batches())) {
       const delta = inFlight.shift()
       if (!delta) break
-      await commitBatch(deps, job, runId, totals, async (trx, now) => {
+      await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
         const counts = await applyAck(trx, job.id, delta.rows, ack, now)
         await addMetrics(trx, job.id, now, counts)
         // The checkpoint says delivery state exists: a later run must not start from scratch.
@@ -80,17 +70,12 @@ export async function runExportUnit(
         break
       }
     }
-    if (interrupted) return await handBack(deps, job)
+    if (interrupted) return run.handBack()
     // People without the identifier the destination needs: counted once the run knows them all.
-    await commitBatch(deps, job, runId, totals, async (trx, now) => {
+    await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
       await addMetrics(trx, job.id, now, { omitted: omitted.count })
       return { counts: { omitted: omitted.count }, checkpoint: { reconciledAt: now } }
     })
-    const cadence = JSON.parse(job.cadence) as Cadence
-    return await finish(deps, job, runId, afterSuccess(cadence, scheduled, clock.now(), false), totals, null)
-  } catch (error) {
-    return await endOnError(deps, job, runId, error, guard.signal, totals)
-  } finally {
-    guard.release()
-  }
+    return run.succeed(false)
+  })
 }

@@ -1,18 +1,13 @@
-import type { Cadence } from '../../nodes/cadence.ts'
 import { toUtc } from '../data/event-time.ts'
 import { addUnifyMetrics } from '../db/metrics.repo.ts'
 import type { Job, NewRawMessage } from '../db/schema.ts'
-import { afterSuccess, type Outcome } from './outcome.ts'
 import {
   commitBatch,
   connectorFor,
-  endOnError,
-  finish,
-  guardLease,
-  handBack,
-  openRun,
+  runUnit,
   storeAndUnify,
   type UnitDeps,
+  type UnitResult,
   type UnitStop,
 } from './run-lifecycle.ts'
 
@@ -31,22 +26,15 @@ export async function runImportUnit(
   owner: string,
   /** Shutdown: stop at the next batch boundary and hand the job back, due at the same slot. */
   { stop, interrupt }: UnitStop = {},
-): Promise<Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'> {
-  const { clock } = deps
-  const startedAt = clock.now()
-  const scheduled = job.next_run_at ? new Date(job.next_run_at) : startedAt
-  const runId = await openRun(deps, job, scheduled, owner)
-  const totals = { added: 0, removed: 0, omitted: 0 }
-  const guard = guardLease(deps, job, interrupt)
-  const abort = { signal: guard.signal }
-  try {
-    const { connector, ctx } = connectorFor(deps, job, 'import', abort.signal)
+): Promise<UnitResult> {
+  return runUnit(deps, job, owner, interrupt, async (run) => {
+    const { connector, ctx } = connectorFor(deps, job, 'import', run.signal)
     let done = false
-    if (stop?.aborted) return await handBack(deps, job)
+    if (stop?.aborted) return run.handBack()
     for await (const batch of connector.read(ctx, {
       checkpoint: job.state ? (JSON.parse(job.state) as unknown) : null,
     })) {
-      await commitBatch(deps, job, runId, totals, async (trx, now) => {
+      await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
         const messages: NewRawMessage[] = batch.records.map((record) => ({
           stream: importStream(job),
           event_time: (record.eventTime && toUtc(record.eventTime)) || now,
@@ -69,15 +57,10 @@ export async function runImportUnit(
         }
       })
       if (batch.done) done = true
-      if (stop?.aborted && !done) return await handBack(deps, job)
+      if (stop?.aborted && !done) return run.handBack()
     }
-    const cadence = JSON.parse(job.cadence) as Cadence
-    return await finish(deps, job, runId, afterSuccess(cadence, scheduled, clock.now(), done), totals, null)
-  } catch (error) {
-    return await endOnError(deps, job, runId, error, abort.signal, totals)
-  } finally {
-    guard.release()
-  }
+    return run.succeed(done)
+  })
 }
 
 export type { UnitStop } from './run-lifecycle.ts'

@@ -1,3 +1,4 @@
+import type { Cadence } from '../../nodes/cadence.ts'
 import { type AnyJobConnector, jobConnector } from '../../nodes/connectors.ts'
 import { type ConnectorContext, ConnectorError } from '../../nodes/define.ts'
 import { findJobType } from '../../nodes/index.ts'
@@ -11,7 +12,7 @@ import { getIdentityRules } from '../db/settings.repo.ts'
 import type { Deps } from '../http/context.ts'
 import { throttleFor } from './budgets.ts'
 import { releaseLease, renewLease } from './leases.ts'
-import { afterFailure, type Outcome } from './outcome.ts'
+import { afterFailure, afterSuccess, type Outcome } from './outcome.ts'
 import { wakeDownstream } from './upstream.ts'
 
 /**
@@ -335,4 +336,51 @@ export async function storeAndUnify(
     mergeCap: deps.config.mergeCap,
     now,
   })
+}
+
+export type UnitResult = Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'
+
+/** What a unit's body works with; see `runUnit`. */
+export interface UnitRun {
+  runId: string
+  totals: BatchCounts
+  /** For the connector: fires when the lease is lost or shutdown runs out of patience. */
+  signal: AbortSignal
+  /** Ends the run: sleeps until the next slot of the schedule, or completes when `done`. */
+  succeed(done: boolean): Promise<UnitResult>
+  /** Shutdown at a batch boundary: the job goes back, due at the slot it was serving. */
+  handBack(): Promise<UnitResult>
+}
+
+/**
+ * The frame of every unit of work: the slot's run row, the lease kept while `body` runs, and the
+ * ending — success, a classified error, a lost lease or a shutdown — whatever `body` throws.
+ */
+export async function runUnit(
+  deps: UnitDeps,
+  job: Job,
+  owner: string,
+  interrupt: AbortSignal | undefined,
+  body: (run: UnitRun) => Promise<UnitResult>,
+): Promise<UnitResult> {
+  const scheduled = job.next_run_at ? new Date(job.next_run_at) : deps.clock.now()
+  const runId = await openRun(deps, job, scheduled, owner)
+  const totals: BatchCounts = { added: 0, removed: 0, omitted: 0 }
+  const guard = guardLease(deps, job, interrupt)
+  try {
+    return await body({
+      runId,
+      totals,
+      signal: guard.signal,
+      succeed: (done) => {
+        const outcome = afterSuccess(JSON.parse(job.cadence) as Cadence, scheduled, deps.clock.now(), done)
+        return finish(deps, job, runId, outcome, totals, null)
+      },
+      handBack: () => handBack(deps, job),
+    })
+  } catch (error) {
+    return await endOnError(deps, job, runId, error, guard.signal, totals)
+  } finally {
+    guard.release()
+  }
 }
