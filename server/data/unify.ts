@@ -6,9 +6,11 @@ import {
   type IdentityRow,
   loadIdentities,
   loadProfiles,
+  LIVE,
   loadSuppressed,
   messageIdTaken,
   type ProfileState,
+  type ProfileTarget,
   writeUnified,
 } from '../db/profiles-write.repo.ts'
 import type { Executor } from '../db/schema.ts'
@@ -37,6 +39,13 @@ export interface UnifyContext {
   jobOf?: (stream: string) => string | null
   /** Whether any identity is suppressed, when the caller already knows; else it is looked up. */
   suppressions?: boolean
+  /** The live tables (default), or a rebuild's next generation (see rebuild.ts). */
+  target?: ProfileTarget
+  /**
+   * A rebuild's id keeper: the live profile a new person of the next generation should keep the
+   * id (and creation time) of, given their identities; null for a new id.
+   */
+  reuse?: (identities: Identity[]) => Promise<{ id: string; createdAt: string } | null>
 }
 
 export interface UnifyResult {
@@ -52,6 +61,8 @@ export interface UnifyResult {
   /** Staged rows whose messageId was already stored: deleted at unification (see bulk-upload.ts). */
   duplicatesByUpload: Map<string, number>
   byJob: Map<string, { changed: Set<string>; omitted: number }>
+  /** The profile each applied message ended up in (null: identity-less), by seq. */
+  assigned: Map<number, string | null>
 }
 
 /** `(event time, seq)` of a stored attribute value: the total order of last-writer-wins. */
@@ -82,8 +93,10 @@ export async function unifyMessages(
     unifiedByUpload: new Map(),
     duplicatesByUpload: new Map(),
     byJob: new Map(),
+    assigned: new Map(),
   }
   if (messages.length === 0) return result
+  const generation = context.target ?? LIVE
   // One unifier at a time across processes: two would both create a profile for one new identity.
   await serialize(trx, 'sluice.unify')
 
@@ -95,7 +108,8 @@ export async function unifyMessages(
   const prepared: { message: PendingMessage; mapped: Mapped; identities: Identity[] }[] = []
   for (const message of messages) {
     const payload = JSON.parse(message.payload) as Record<string, unknown>
-    const messageId = message.upload_id ? stagedMessageId(payload) : null
+    // A replay applies what was applied once: its duplicates were dropped then.
+    const messageId = message.upload_id && generation.live ? stagedMessageId(payload) : null
     if (messageId !== null) {
       const dedupKey = `${message.stream}\u001f${messageId}`
       if (seenIds.has(dedupKey) || (await messageIdTaken(trx, message.stream, messageId))) {
@@ -125,8 +139,13 @@ export async function unifyMessages(
   const identities = await loadIdentities(
     trx,
     [...keys].filter((key) => !suppressed.has(key)),
+    generation,
   )
-  const profiles = await loadProfiles(trx, [...new Set([...identities.values()].map((row) => row.profileId))])
+  const profiles = await loadProfiles(
+    trx,
+    [...new Set([...identities.values()].map((row) => row.profileId))],
+    generation,
+  )
   // A value whose profile is gone (deleted by hand) is unknown again; the upsert re-homes it.
   for (const [key, row] of identities) if (!profiles.has(row.profileId)) identities.delete(key)
 
@@ -155,7 +174,7 @@ export async function unifyMessages(
     // A message naming anyone suppressed is that person's: it is deleted, never applied, so a
     // forgotten person does not come back through another identity or their attributes.
     if (found.some((identity) => suppressed.has(identity.key))) {
-      deleted.push(message)
+      if (generation.live) deleted.push(message)
       result.suppressed += 1
       tally(result, message, null, context.jobOf)
       continue
@@ -210,11 +229,12 @@ export async function unifyMessages(
         // Only flagged values: the message still belongs to the profile that holds them.
         target = profiles.get(find(known[0]!.row.profileId))
       } else {
+        const kept = context.reuse ? await context.reuse(usable) : null
         target = {
-          id: newId(),
+          id: kept && !profiles.has(kept.id) ? kept.id : newId(),
           attributes: {},
           streams: new Set(),
-          createdAt: context.now,
+          createdAt: kept && !profiles.has(kept.id) ? kept.createdAt : context.now,
           isNew: true,
           dirty: true,
           deleted: false,
@@ -274,7 +294,12 @@ export async function unifyMessages(
     counts.changed = new Set([...counts.changed].map(find))
   }
   result.changed = changed.size
-  await writeUnified(trx, { profiles, identities, merges, assigned, claimedIds, deleted, now: context.now })
+  result.assigned = assigned
+  await writeUnified(
+    trx,
+    { profiles, identities, merges, assigned, claimedIds, deleted, now: context.now },
+    generation,
+  )
   return result
 }
 

@@ -1,8 +1,28 @@
 import type SQLite from 'better-sqlite3'
 import type { Selectable } from 'kysely'
 import { sql } from 'kysely'
+import { nextChangeSeq } from './counters.repo.ts'
 import type { Executor, ProfileIdentityTable, ProfileTable } from './schema.ts'
 import { prepared, sqliteOf } from './sqlite-handle.ts'
+
+/**
+ * Where unification writes: the live profile tables, or a rebuild's next generation. A rebuild
+ * replays messages that are already applied, so it leaves raw_messages and the change sequence
+ * alone (see rebuild.ts).
+ */
+export interface ProfileTarget {
+  profiles: 'profiles'
+  identities: 'profile_identities'
+  merges: 'profile_merges'
+  live: boolean
+}
+
+export const LIVE: ProfileTarget = {
+  profiles: 'profiles',
+  identities: 'profile_identities',
+  merges: 'profile_merges',
+  live: true,
+}
 
 /** A profile as unification holds it in memory for one chunk. */
 export interface ProfileState {
@@ -56,16 +76,20 @@ export async function loadSuppressed(db: Executor, hashes: string[]): Promise<Se
 
 type IdentitySelect = Selectable<ProfileIdentityTable>
 
-export async function loadIdentities(db: Executor, keys: string[]): Promise<Map<string, IdentityRow>> {
+export async function loadIdentities(
+  db: Executor,
+  keys: string[],
+  target: ProfileTarget = LIVE,
+): Promise<Map<string, IdentityRow>> {
   const found = new Map<string, IdentityRow>()
   const sqlite = sqliteOf(db)
   const parts = sqlite ? [keys] : [...chunks(keys)]
   for (const part of parts) {
     const rows: IdentitySelect[] = sqlite
       ? (part
-          .map((key) => prepared(sqlite, 'select * from profile_identities where key = ?').get(key))
+          .map((key) => prepared(sqlite, `select * from ${target.identities} where key = ?`).get(key))
           .filter((row) => row !== undefined) as IdentitySelect[])
-      : await db.selectFrom('profile_identities').selectAll().where('key', 'in', part).execute()
+      : await db.selectFrom(target.identities).selectAll().where('key', 'in', part).execute()
     for (const row of rows) {
       found.set(row.key, {
         key: row.key,
@@ -82,16 +106,20 @@ export async function loadIdentities(db: Executor, keys: string[]): Promise<Map<
   return found
 }
 
-export async function loadProfiles(db: Executor, ids: string[]): Promise<Map<string, ProfileState>> {
+export async function loadProfiles(
+  db: Executor,
+  ids: string[],
+  target: ProfileTarget = LIVE,
+): Promise<Map<string, ProfileState>> {
   const found = new Map<string, ProfileState>()
   const sqlite = sqliteOf(db)
   const parts = sqlite ? [ids] : [...chunks(ids)]
   for (const part of parts) {
     const rows: Selectable<ProfileTable>[] = sqlite
       ? (part
-          .map((id) => prepared(sqlite, 'select * from profiles where id = ?').get(id))
+          .map((id) => prepared(sqlite, `select * from ${target.profiles} where id = ?`).get(id))
           .filter((row) => row !== undefined) as Selectable<ProfileTable>[])
-      : await db.selectFrom('profiles').selectAll().where('id', 'in', part).execute()
+      : await db.selectFrom(target.profiles).selectAll().where('id', 'in', part).execute()
     for (const row of rows) {
       found.set(row.id, {
         id: row.id,
@@ -121,17 +149,21 @@ export async function writeUnified(
     deleted: { seq: number; stream: string }[]
     now: string
   },
+  target: ProfileTarget = LIVE,
 ): Promise<void> {
   const { now } = chunk
+  // Live writes are numbered (exports read changes since a number); a replay's are not: the flip
+  // to its generation makes every export reconcile in full anyway.
+  const changeSeq = target.live ? await nextChangeSeq(db) : 0
   const sqlite = sqliteOf(db)
   if (sqlite) {
-    writeUnifiedSqlite(sqlite, chunk)
-    return uncount(db, chunk.deleted)
+    writeUnifiedSqlite(sqlite, chunk, target, changeSeq)
+    return target.live ? uncount(db, chunk.deleted) : undefined
   }
   const live = [...chunk.profiles.values()].filter((profile) => profile.dirty && !profile.deleted)
   for (const part of chunks(live)) {
     await db
-      .insertInto('profiles')
+      .insertInto(target.profiles)
       .values(
         part.map((profile) => ({
           id: profile.id,
@@ -139,6 +171,7 @@ export async function writeUnified(
           streams: JSON.stringify([...profile.streams].sort()),
           created_at: profile.createdAt,
           updated_at: now,
+          change_seq: changeSeq,
         })),
       )
       .onConflict((conflict) =>
@@ -146,6 +179,7 @@ export async function writeUnified(
           attributes: eb.ref('excluded.attributes'),
           streams: eb.ref('excluded.streams'),
           updated_at: eb.ref('excluded.updated_at'),
+          change_seq: eb.ref('excluded.change_seq'),
         })),
       )
       .execute()
@@ -153,7 +187,7 @@ export async function writeUnified(
   const gone = [...chunk.profiles.values()].filter((profile) => profile.deleted && !profile.isNew)
   for (const part of chunks(gone)) {
     await db
-      .deleteFrom('profiles')
+      .deleteFrom(target.profiles)
       .where(
         'id',
         'in',
@@ -161,17 +195,35 @@ export async function writeUnified(
       )
       .execute()
   }
+  if (target.live && gone.length) {
+    const stored = new Set(gone.map((profile) => profile.id))
+    const tombstones = chunk.merges.filter((merge) => stored.has(merge.from))
+    for (const part of chunks(tombstones)) {
+      await db
+        .insertInto('profile_tombstones')
+        .values(
+          part.map((merge) => ({
+            change_seq: changeSeq,
+            profile_id: merge.from,
+            into_id: merge.into,
+            created_at: now,
+          })),
+        )
+        .onConflict((conflict) => conflict.columns(['change_seq', 'profile_id']).doNothing())
+        .execute()
+    }
+  }
   // In order, so a chain (A into B, then B into C) moves A's identities all the way to C.
   for (const merge of chunk.merges) {
     await db
-      .updateTable('profile_identities')
+      .updateTable(target.identities)
       .set({ profile_id: merge.into })
       .where('profile_id', '=', merge.from)
       .execute()
   }
   for (const part of chunks(chunk.merges)) {
     await db
-      .insertInto('profile_merges')
+      .insertInto(target.merges)
       .values(
         part.map((merge) => ({
           from_id: merge.from,
@@ -186,7 +238,7 @@ export async function writeUnified(
   const identities = [...chunk.identities.values()].filter((row) => row.dirty)
   for (const part of chunks(identities)) {
     await db
-      .insertInto('profile_identities')
+      .insertInto(target.identities)
       .values(
         part.map((row) => ({
           key: row.key,
@@ -207,6 +259,7 @@ export async function writeUnified(
       )
       .execute()
   }
+  if (!target.live) return
   for (const part of chunks([...chunk.assigned])) {
     const values = sql.join(
       part.map(
@@ -214,7 +267,7 @@ export async function writeUnified(
           sql`(cast(${seq} as bigint), cast(${id} as text), cast(${chunk.claimedIds.get(seq) ?? null} as text))`,
       ),
     )
-    await sql`update raw_messages set unified_at = ${now}, profile_id = v.column2,
+    await sql`update raw_messages set unified_at = ${now}, profile_id = v.column2, unified_seq = ${changeSeq},
       message_id = coalesce(v.column3, raw_messages.message_id)
       from (values ${values}) as v where raw_messages.seq = v.column1`.execute(db)
   }
@@ -264,35 +317,50 @@ export async function messageIdTaken(db: Executor, stream: string, messageId: st
 }
 
 /** The same writes on SQLite, one cached statement per row (see sqlite-handle.ts). */
-function writeUnifiedSqlite(sqlite: SQLite.Database, chunk: Parameters<typeof writeUnified>[1]): void {
+function writeUnifiedSqlite(
+  sqlite: SQLite.Database,
+  chunk: Parameters<typeof writeUnified>[1],
+  target: ProfileTarget,
+  changeSeq: number,
+): void {
   const { now } = chunk
   const upsertProfile = prepared(
     sqlite,
-    `insert into profiles (id, attributes, streams, created_at, updated_at) values (?, ?, ?, ?, ?)
-     on conflict (id) do update set attributes = excluded.attributes, streams = excluded.streams,
-     updated_at = excluded.updated_at`,
+    `insert into ${target.profiles} (id, attributes, streams, created_at, updated_at, change_seq)
+     values (?, ?, ?, ?, ?, ?) on conflict (id) do update set attributes = excluded.attributes,
+     streams = excluded.streams, updated_at = excluded.updated_at, change_seq = excluded.change_seq`,
   )
+  const stored = new Set<string>()
   for (const profile of chunk.profiles.values()) {
     if (profile.deleted) {
-      if (!profile.isNew) prepared(sqlite, 'delete from profiles where id = ?').run(profile.id)
+      if (profile.isNew) continue
+      prepared(sqlite, `delete from ${target.profiles} where id = ?`).run(profile.id)
+      stored.add(profile.id)
     } else if (profile.dirty) {
       const streams = JSON.stringify([...profile.streams].sort())
-      upsertProfile.run(profile.id, JSON.stringify(profile.attributes), streams, profile.createdAt, now)
+      const attributes = JSON.stringify(profile.attributes)
+      upsertProfile.run(profile.id, attributes, streams, profile.createdAt, now, changeSeq)
     }
   }
   for (const merge of chunk.merges) {
-    prepared(sqlite, 'update profile_identities set profile_id = ? where profile_id = ?').run(
+    prepared(sqlite, `update ${target.identities} set profile_id = ? where profile_id = ?`).run(
       merge.into,
       merge.from,
     )
     prepared(
       sqlite,
-      'insert into profile_merges (from_id, into_id, identity, message_seq, merged_at) values (?, ?, ?, ?, ?)',
+      `insert into ${target.merges} (from_id, into_id, identity, message_seq, merged_at) values (?, ?, ?, ?, ?)`,
     ).run(merge.from, merge.into, merge.identity, merge.seq, now)
+    if (target.live && stored.has(merge.from))
+      prepared(
+        sqlite,
+        `insert into profile_tombstones (change_seq, profile_id, into_id, created_at) values (?, ?, ?, ?)
+         on conflict do nothing`,
+      ).run(changeSeq, merge.from, merge.into, now)
   }
   const upsertIdentity = prepared(
     sqlite,
-    `insert into profile_identities (key, field, value, profile_id, joins, flagged_at, created_at)
+    `insert into ${target.identities} (key, field, value, profile_id, joins, flagged_at, created_at)
      values (?, ?, ?, ?, ?, ?, ?) on conflict (key) do update set profile_id = excluded.profile_id,
      joins = excluded.joins, flagged_at = excluded.flagged_at`,
   )
@@ -300,15 +368,19 @@ function writeUnifiedSqlite(sqlite: SQLite.Database, chunk: Parameters<typeof wr
     if (row.dirty)
       upsertIdentity.run(row.key, row.field, row.value, row.profileId, row.joins, row.flaggedAt, now)
   }
-  const applied = prepared(sqlite, 'update raw_messages set unified_at = ?, profile_id = ? where seq = ?')
+  if (!target.live) return
+  const applied = prepared(
+    sqlite,
+    'update raw_messages set unified_at = ?, profile_id = ?, unified_seq = ? where seq = ?',
+  )
   const claimed = prepared(
     sqlite,
-    'update raw_messages set unified_at = ?, profile_id = ?, message_id = ? where seq = ?',
+    'update raw_messages set unified_at = ?, profile_id = ?, unified_seq = ?, message_id = ? where seq = ?',
   )
   for (const [seq, id] of chunk.assigned) {
     const messageId = chunk.claimedIds.get(seq)
-    if (messageId === undefined) applied.run(now, id, seq)
-    else claimed.run(now, id, messageId, seq)
+    if (messageId === undefined) applied.run(now, id, changeSeq, seq)
+    else claimed.run(now, id, changeSeq, messageId, seq)
   }
   const remove = prepared(sqlite, 'delete from raw_messages where seq = ?')
   for (const row of chunk.deleted) remove.run(row.seq)

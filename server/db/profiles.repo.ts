@@ -3,6 +3,7 @@ import { identityHash } from '../data/identity.ts'
 import { serialize } from './locks.ts'
 import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
 import { tallyStreams } from './raw-messages.repo.ts'
+import { nextChangeSeq } from './counters.repo.ts'
 import type { Executor, Profile } from './schema.ts'
 
 export const PROFILE_SORTS = { updatedAt: 'updated_at', createdAt: 'created_at' }
@@ -190,6 +191,11 @@ export async function deleteProfile(
       .execute()
   }
   await trx.deleteFrom('profiles').where('id', '=', profile.id).execute()
+  // Exports read this to take the person off their destinations.
+  await trx
+    .insertInto('profile_tombstones')
+    .values({ change_seq: await nextChangeSeq(trx), profile_id: profile.id, into_id: null, created_at: now })
+    .execute()
   return { id: profile.id, messages: deleted }
 }
 

@@ -176,6 +176,8 @@ export interface RawMessageTable {
   unified_at: string | null
   /** The profile it was first applied to; profile_merges lead from there to the survivor. */
   profile_id: string | null
+  /** The profile change sequence number of the transaction that applied it. */
+  unified_seq: ColumnType<number | null, number | null | undefined, number | null>
 }
 
 export type UploadStatus = 'receiving' | 'published' | 'unified' | 'rejected' | 'failed'
@@ -212,6 +214,22 @@ export interface ProfileTable {
   streams: string
   created_at: string
   updated_at: string
+  /** The profile change sequence number of the transaction that last wrote it. */
+  change_seq: ColumnType<number, number | undefined, number>
+}
+
+/** A profile that went away (merged into `into_id`, or deleted), numbered like changes. */
+export interface ProfileTombstoneTable {
+  change_seq: number
+  profile_id: string
+  into_id: string | null
+  created_at: string
+}
+
+/** Named numbers: `profile_change`, `generation`, `tombstone_floor`. */
+export interface CounterTable {
+  name: string
+  value: number
 }
 
 export interface ProfileIdentityTable {
@@ -298,6 +316,8 @@ export interface Database {
   enrichment_inputs: EnrichmentInputTable
   profile_identities: ProfileIdentityTable
   profile_merges: ProfileMergeTable
+  profile_tombstones: ProfileTombstoneTable
+  counters: CounterTable
   suppressions: SuppressionTable
   settings: SettingTable
 }

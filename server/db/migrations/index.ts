@@ -4,6 +4,7 @@ import * as collect from './0002-collect.ts'
 import * as profiles from './0003-profiles.ts'
 import * as audiences from './0004-audiences.ts'
 import * as exportsState from './0005-exports.ts'
+import * as changes from './0006-changes.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003-profiles': profiles,
   '0004-audiences': audiences,
   '0005-exports': exportsState,
+  '0006-changes': changes,
 }
