@@ -13,12 +13,12 @@ import { applyMapping } from './mapping.ts'
 
 /**
  * Export deltas (DESIGN.md §5). Delivery state keeps, per export job and destination identifier,
- * the profile it came from and a fingerprint of the mapped payload. A run compares the audience
- * as it is now with that state: people new or changed are upserted, delivered identifiers no
- * current member yields are removed. Keyed by identifier, a merge re-links the survivor's
- * identifier instead of removing it, and a changed filter or mapping reconciles by itself.
- * (Every run compares the whole audience; narrowing it to profiles changed since the last run,
- * by a change sequence, is the next step.)
+ * the profile it came from and a fingerprint of the mapped payload. A run looks at the people
+ * changed since its checkpoint in the profile change sequence (and at profiles that went away):
+ * members new or changed are upserted, identifiers a changed or vanished profile no longer yields
+ * are removed. Keyed by identifier, a merge re-links the survivor's identifier instead of removing
+ * it. After a change of filter, mapping or profile generation (a rebuild) the run compares the
+ * whole audience with the whole state instead: a full reconciliation.
  */
 export interface ExportPlan {
   /** Who the destination gets; null when nothing feeds it (everyone delivered is then removed). */
@@ -26,6 +26,8 @@ export interface ExportPlan {
   mapping: Mapping | null
   /** The mapped fields that key a person at the destination, first present wins. */
   identifierFields: string[]
+  /** A fingerprint of the three above: a checkpoint taken under another plan reconciles in full. */
+  key: string
 }
 
 /** One delivery row as a batch carries it until the destination acknowledges it. */
@@ -46,21 +48,21 @@ export async function exportPlan(db: Executor, job: Job): Promise<ExportPlan> {
     ? marked
     : [findJobType(job.provider, job.job_type)?.identifier ?? 'email']
   const doc = job.pipeline_id === null ? undefined : await deployedDocument(db, job.pipeline_id)
-  if (!doc || job.node_id === null) return { filter: null, mapping, identifierFields }
-  const audienceIds = doc.nodes.flatMap((node) => (node.kind === 'audience' ? [node.data.audienceId] : []))
-  const audiences = new Map(
-    audienceIds.length === 0
-      ? []
-      : (
-          await db.selectFrom('audiences').select(['id', 'filter']).where('id', 'in', audienceIds).execute()
-        ).map((row) => [row.id, JSON.parse(row.filter) as AudienceFilter]),
-  )
-  const parts = feeders(doc, job.node_id, audiences, new Set())
-  return {
-    filter: parts.length === 0 ? null : parts.length === 1 ? parts[0]! : { or: parts },
-    mapping,
-    identifierFields,
+  let filter: AudienceFilter | null = null
+  if (doc && job.node_id !== null) {
+    const audienceIds = doc.nodes.flatMap((node) => (node.kind === 'audience' ? [node.data.audienceId] : []))
+    const audiences = new Map(
+      audienceIds.length === 0
+        ? []
+        : (
+            await db.selectFrom('audiences').select(['id', 'filter']).where('id', 'in', audienceIds).execute()
+          ).map((row) => [row.id, JSON.parse(row.filter) as AudienceFilter]),
+    )
+    const parts = feeders(doc, job.node_id, audiences, new Set())
+    filter = parts.length === 0 ? null : parts.length === 1 ? parts[0]! : { or: parts }
   }
+  const key = hash('sha1', JSON.stringify([filter, mapping, identifierFields]), 'base64url')
+  return { filter, mapping, identifierFields, key }
 }
 
 /** Filters of what flows into `nodeId`: audiences by their filter, sources as "has their stream". */
@@ -131,6 +133,24 @@ export interface DeltaBatch {
   rows: Map<string, PendingRow>
 }
 
+export interface DeltaOptions {
+  batchSize: number
+  /**
+   * Resolves once every upsert sent so far is acknowledged, with whether removes may go out (a
+   * rebuild that flipped the profile generation meanwhile says no: the next run reconciles).
+   */
+  settled: () => Promise<boolean>
+  omitted: { count: number }
+  /** The change number of the checkpoint; null for a full reconciliation. */
+  since: number | null
+  /** The change number read when the run began: later changes are the next run's. */
+  upTo: number
+}
+
+/** A delivery row a run may have to remove: decided once the upserts settle. */
+type Candidate = { identifier: string; profile_id: string }
+type ProfileRow = { id: string; attributes: string; member: number | boolean }
+
 /**
  * The run's batches: first upserts (new or changed people), then, once every upsert is
  * acknowledged (`settled`), removes. Profiles without an identifier are counted in `omitted`.
@@ -139,10 +159,10 @@ export async function* exportDelta(
   db: Executor,
   job: Pick<Job, 'id'>,
   plan: ExportPlan,
-  options: { batchSize: number; settled: () => Promise<void>; omitted: { count: number } },
+  options: DeltaOptions,
 ): AsyncGenerator<DeltaBatch> {
-  const postgres = isPostgres(db)
-  const dialect = postgres ? 'postgres' : 'sqlite'
+  const dialect = isPostgres(db) ? 'postgres' : 'sqlite'
+  const where = plan.filter ? filterSql(plan.filter, dialect, INLINE) : null
   let batch: DeltaBatch = { batch: { upserts: [], removes: [] }, rows: new Map() }
   const full = () => batch.batch.upserts.length + batch.batch.removes.length >= options.batchSize
   const take = () => {
@@ -150,8 +170,7 @@ export async function* exportDelta(
     batch = { batch: { upserts: [], removes: [] }, rows: new Map() }
     return out
   }
-
-  const moved: { identifier: string; profile_id: string }[] = []
+  const candidates: Candidate[] = []
   const hasState =
     (await db
       .selectFrom('export_deliveries')
@@ -159,78 +178,136 @@ export async function* exportDelta(
       .where('job_id', '=', job.id)
       .limit(1)
       .executeTakeFirst()) !== undefined
-  if (plan.filter) {
-    const where = filterSql(plan.filter, dialect, INLINE)
+
+  /**
+   * One page of profiles: members become upserts unless delivered as they are; what was delivered
+   * for these profiles under an identifier they no longer yield becomes a remove candidate.
+   */
+  async function* consider(rows: ProfileRow[], previous: Candidate[]): AsyncGenerator<DeltaBatch> {
+    const current = new Map<
+      string,
+      { profileId: string; fields: Record<string, unknown>; fingerprint: string }
+    >()
+    const yields = new Map<string, string | null>()
+    for (const row of rows) {
+      if (!(row.member === true || Number(row.member) === 1)) continue
+      const fields = mapped(valuesOf(row.attributes), plan.mapping)
+      const identifier = identifierOf(fields, plan)
+      yields.set(row.id, identifier)
+      if (identifier === null) {
+        options.omitted.count++
+        continue
+      }
+      if (!current.has(identifier))
+        current.set(identifier, { profileId: row.id, fields, fingerprint: fingerprintOf(fields) })
+    }
+    for (const row of previous) if (yields.get(row.profile_id) !== row.identifier) candidates.push(row)
+    // A first delivery has no state to compare with.
+    const delivered = hasState
+      ? await deliveredOf(db, job.id, [...current.keys()])
+      : new Map<string, Delivered>()
+    for (const [identifier, person] of current) {
+      const known = delivered.get(identifier)
+      if (known?.fingerprint === person.fingerprint) {
+        // Same payload under another profile (a merge): nothing to send, but the state follows.
+        if (known.profile_id !== person.profileId) {
+          await db
+            .updateTable('export_deliveries')
+            .set({ profile_id: person.profileId })
+            .where('job_id', '=', job.id)
+            .where('identifier', '=', identifier)
+            .execute()
+        }
+        continue
+      }
+      batch.batch.upserts.push({ id: identifier, fields: person.fields })
+      batch.rows.set(identifier, { profileId: person.profileId, fingerprint: person.fingerprint })
+      if (full()) yield take()
+    }
+  }
+
+  if (options.since === null) {
+    // Full: every member, in id order. A page's id range also holds profiles outside the
+    // audience: what they had delivered is judged by the leaving pass below.
     let after = ''
-    for (;;) {
-      const { rows } = await sql<{ id: string; attributes: string }>`
-        select p.id, p.attributes from profiles as p
+    while (where) {
+      const { rows } = await sql<ProfileRow>`
+        select p.id, p.attributes, 1 as member from profiles as p
         where p.id > ${after} and ${where} order by p.id limit ${PAGE}`.execute(db)
       if (rows.length === 0) break
+      const first = rows[0]!.id
       after = rows.at(-1)!.id
-      const current = new Map<
-        string,
-        { profileId: string; fields: Record<string, unknown>; fingerprint: string }
-      >()
-      const yields = new Map<string, string | null>()
-      for (const row of rows) {
-        const fields = mapped(valuesOf(row.attributes), plan.mapping)
-        const identifier = identifierOf(fields, plan)
-        yields.set(row.id, identifier)
-        if (identifier === null) {
-          options.omitted.count++
-          continue
-        }
-        if (!current.has(identifier))
-          current.set(identifier, { profileId: row.id, fields, fingerprint: fingerprintOf(fields) })
-      }
-      // A first delivery has no state to compare with.
-      const delivered = hasState
-        ? await deliveredOf(db, job.id, [...current.keys()])
-        : new Map<string, Delivered>()
-      // Delivered under an identifier the profile no longer yields (its email changed): a remove,
-      // unless another profile takes that identifier over in this run (checked once upserts settle).
-      // The page's id range also holds profiles outside the audience: those are leaving anyway.
-      const previous = hasState ? await deliveredBetween(db, job.id, rows[0]!.id, after) : []
-      for (const row of previous) if (yields.get(row.profile_id) !== row.identifier) moved.push(row)
-      for (const [identifier, person] of current) {
-        const known = delivered.get(identifier)
-        if (known?.fingerprint === person.fingerprint) {
-          // Same payload under another profile (a merge): nothing to send, but the state follows.
-          if (known.profile_id !== person.profileId) {
-            await db
-              .updateTable('export_deliveries')
-              .set({ profile_id: person.profileId })
-              .where('job_id', '=', job.id)
-              .where('identifier', '=', identifier)
-              .execute()
-          }
-          continue
-        }
-        batch.batch.upserts.push({ id: identifier, fields: person.fields })
-        batch.rows.set(identifier, { profileId: person.profileId, fingerprint: person.fingerprint })
-        if (full()) yield take()
-      }
+      yield* consider(rows, hasState ? await deliveredBetween(db, job.id, first, after) : [])
+    }
+  } else {
+    // Incremental: the profiles changed since the checkpoint, members or not.
+    const member = where ? sql<boolean>`case when ${where} then 1 else 0 end` : sql<boolean>`0`
+    let after: { seq: number; id: string | null } = { seq: options.since, id: null }
+    for (;;) {
+      const past =
+        after.id === null
+          ? sql<boolean>`p.change_seq > ${after.seq}`
+          : sql<boolean>`(p.change_seq > ${after.seq} or (p.change_seq = ${after.seq} and p.id > ${after.id}))`
+      const { rows } = await sql<ProfileRow & { change_seq: number }>`
+        select p.id, p.attributes, p.change_seq, ${member} as member from profiles as p
+        where ${past} and p.change_seq <= ${options.upTo}
+        order by p.change_seq, p.id limit ${PAGE}`.execute(db)
+      if (rows.length === 0) break
+      after = { seq: Number(rows.at(-1)!.change_seq), id: rows.at(-1)!.id }
+      const ids = rows.map((row) => row.id)
+      yield* consider(rows, hasState ? await deliveredFor(db, job.id, ids) : [])
+    }
+    // Profiles that went away (merged into another, deleted): what they had delivered may go.
+    let cursor: { seq: number; id: string | null } = { seq: options.since, id: null }
+    while (hasState) {
+      const { seq, id } = cursor
+      const gone = await db
+        .selectFrom('profile_tombstones')
+        .select(['change_seq', 'profile_id'])
+        .where((eb) =>
+          id === null
+            ? eb('change_seq', '>', seq)
+            : eb.or([
+                eb('change_seq', '>', seq),
+                eb.and([eb('change_seq', '=', seq), eb('profile_id', '>', id)]),
+              ]),
+        )
+        .where('change_seq', '<=', options.upTo)
+        .orderBy('change_seq')
+        .orderBy('profile_id')
+        .limit(PAGE)
+        .execute()
+      if (gone.length === 0) break
+      cursor = { seq: Number(gone.at(-1)!.change_seq), id: gone.at(-1)!.profile_id }
+      candidates.push(
+        ...(await deliveredFor(
+          db,
+          job.id,
+          gone.map((row) => row.profile_id),
+        )),
+      )
     }
   }
   if (batch.batch.upserts.length) yield take()
   // Removes are decided against the state every upsert above has updated.
-  await options.settled()
+  if (!(await options.settled())) return
 
-  for (const row of moved) {
+  // A candidate goes unless its identifier moved on to another profile meanwhile (a merge, an
+  // email that another profile now has).
+  const decided = new Set<string>()
+  for (const row of candidates) {
+    if (decided.has(row.identifier)) continue
+    decided.add(row.identifier)
     const now = await deliveredOf(db, job.id, [row.identifier])
     if (now.get(row.identifier)?.profile_id !== row.profile_id) continue
     batch.batch.removes.push({ id: row.identifier })
     if (full()) yield take()
   }
-  // Delivered people whose profile is gone (deleted, merged away) or no longer in the audience.
-  const leaving = plan.filter
-    ? sql<boolean>`(p.id is null or not (${filterSql(plan.filter, dialect, INLINE)}))`
-    : sql<boolean>`true`
-  const movedIds = new Set(moved.map((row) => row.identifier))
+  // Full: delivered people whose profile is gone or no longer in the audience. A first delivery
+  // sent only current members: nobody it delivered can be leaving.
+  const leaving = where ? sql<boolean>`(p.id is null or not (${where}))` : sql<boolean>`true`
   let after = ''
-  // A first delivery sent only current members: nobody it delivered can be leaving.
-  while (hasState) {
+  while (options.since === null && hasState) {
     const { rows } = await sql<{ identifier: string; leaving: number | boolean }>`
       select d.identifier, ${leaving} as leaving from export_deliveries as d
       left join profiles as p on p.id = d.profile_id
@@ -238,7 +315,7 @@ export async function* exportDelta(
     if (rows.length === 0) break
     after = rows.at(-1)!.identifier
     for (const row of rows) {
-      if (!(row.leaving === true || Number(row.leaving) === 1) || movedIds.has(row.identifier)) continue
+      if (!(row.leaving === true || Number(row.leaving) === 1) || decided.has(row.identifier)) continue
       batch.batch.removes.push({ id: row.identifier })
       if (full()) yield take()
     }
@@ -280,6 +357,17 @@ async function deliveredOf(
     .where('identifier', 'in', identifiers)
     .execute()
   return new Map(rows.map((row) => [row.identifier, row]))
+}
+
+/** What was delivered for these profiles, whatever the identifier. */
+async function deliveredFor(db: Executor, jobId: string, profileIds: string[]): Promise<Candidate[]> {
+  if (profileIds.length === 0) return []
+  return db
+    .selectFrom('export_deliveries')
+    .select(['identifier', 'profile_id'])
+    .where('job_id', '=', jobId)
+    .where('profile_id', 'in', profileIds)
+    .execute()
 }
 
 /** What was delivered for the profiles with ids in [first, last], whatever the identifier. */

@@ -1,5 +1,6 @@
 import os from 'node:os'
 import { Cron } from 'croner'
+import { TOMBSTONE_TTL_MS, trimTombstones } from '../db/tombstones.repo.ts'
 import { sweepExpiredLeases } from '../executor/leases.ts'
 import { purgeJobs } from '../executor/purge.ts'
 import type { Deps } from '../http/context.ts'
@@ -36,6 +37,8 @@ export function startMaintenance(deps: MaintenanceDeps): () => void {
     const purged = await purgeJobs(deps.db, { owner, now, purgeAfterMs: deps.config.purgeAfterMs })
     if (purged)
       deps.logger.info({ jobs: purged }, 'purge: old failed, paused, completed and removed jobs deleted')
+    const trimmed = await trimTombstones(deps.db, new Date(now.getTime() - TOMBSTONE_TTL_MS).toISOString())
+    if (trimmed) deps.logger.info({ tombstones: trimmed }, 'old profile tombstones trimmed')
     const abandoned = await recoverUploads(deps, new Date(now.getTime() - STALE_UPLOAD_MS).toISOString())
     if (abandoned) deps.logger.warn({ uploads: abandoned }, 'stale uploads abandoned')
   })

@@ -4,9 +4,9 @@ import { serialize } from '../db/locks.ts'
 import {
   anySuppressed,
   type IdentityRow,
+  LIVE,
   loadIdentities,
   loadProfiles,
-  LIVE,
   loadSuppressed,
   messageIdTaken,
   type ProfileState,

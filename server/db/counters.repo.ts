@@ -28,7 +28,11 @@ export async function nextChangeSeq(trx: Executor): Promise<number> {
 }
 
 export async function counter(db: Executor, name: CounterName): Promise<number> {
-  const row = await db.selectFrom('counters').select('value').where('name', '=', name).executeTakeFirstOrThrow()
+  const row = await db
+    .selectFrom('counters')
+    .select('value')
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow()
   return Number(row.value)
 }
 

@@ -1,9 +1,9 @@
 import { sql } from 'kysely'
 import { identityHash } from '../data/identity.ts'
+import { nextChangeSeq } from './counters.repo.ts'
 import { serialize } from './locks.ts'
 import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
 import { tallyStreams } from './raw-messages.repo.ts'
-import { nextChangeSeq } from './counters.repo.ts'
 import type { Executor, Profile } from './schema.ts'
 
 export const PROFILE_SORTS = { updatedAt: 'updated_at', createdAt: 'created_at' }

@@ -1,8 +1,9 @@
 import type { ExportBatch } from '../../nodes/define.ts'
 import { findJobType } from '../../nodes/index.ts'
 import { applyAck, type DeltaBatch, exportDelta, exportPlan } from '../data/export-delta.ts'
+import { counter } from '../db/counters.repo.ts'
 import { addMetrics } from '../db/metrics.repo.ts'
-import type { Job } from '../db/schema.ts'
+import type { Executor, Job } from '../db/schema.ts'
 import {
   commitBatch,
   connectorFor,
@@ -14,6 +15,24 @@ import {
 
 /** People per batch unless the destination's job type asks for fewer or more. */
 const BATCH = 500
+
+/** An export job's checkpoint: how far in the change sequence, under which plan and generation. */
+interface ExportCheckpoint {
+  changeSeq?: number
+  plan?: string
+  generation?: number
+  deliveredAt?: string
+  reconciledAt?: string
+}
+
+/** Where the change sequence stands, read once when a run begins. */
+async function position(db: Executor) {
+  return {
+    upTo: await counter(db, 'profile_change'),
+    generation: await counter(db, 'generation'),
+    floor: await counter(db, 'tombstone_floor'),
+  }
+}
 
 /**
  * One unit of work of a claimed export job (DESIGN.md §4, §5): the delta between the audience now
@@ -33,7 +52,19 @@ export async function runExportUnit(
     const { connector, ctx } = connectorFor(deps, job, 'export', run.signal)
     // No checkpoint: new, or reset by a deploy (another folder, another format): send everyone again.
     if (job.state === null) await db.deleteFrom('export_deliveries').where('job_id', '=', job.id).execute()
+    const at = await position(db)
     const plan = await exportPlan(db, job)
+    const previous = (job.state ? JSON.parse(job.state) : {}) as ExportCheckpoint
+    // Incremental only from a checkpoint of this plan and generation whose tombstones are all kept.
+    const since =
+      previous.changeSeq !== undefined &&
+      previous.plan === plan.key &&
+      previous.generation === at.generation &&
+      previous.changeSeq >= at.floor
+        ? previous.changeSeq
+        : null
+    const sameGeneration = async (executor: Executor) =>
+      (await counter(executor, 'generation')) === at.generation
     const batchSize = findJobType(job.provider, job.job_type)?.batchSize ?? BATCH
     const omitted = { count: 0 }
     const inFlight: DeltaBatch[] = []
@@ -41,13 +72,21 @@ export async function runExportUnit(
     let acknowledged = 0
     const waiting: { resolve: (() => void) | null } = { resolve: null }
     // Removes wait until every upsert sent so far is acknowledged and its state committed.
-    const settled = () =>
-      new Promise<void>((resolve) => {
+    const settled = async () => {
+      await new Promise<void>((resolve) => {
         if (acknowledged >= sent) resolve()
         else waiting.resolve = resolve
       })
+      return sameGeneration(db)
+    }
     async function* batches(): AsyncGenerator<ExportBatch> {
-      for await (const delta of exportDelta(db, job, plan, { batchSize, settled, omitted })) {
+      for await (const delta of exportDelta(db, job, plan, {
+        batchSize,
+        settled,
+        omitted,
+        since,
+        upTo: at.upTo,
+      })) {
         inFlight.push(delta)
         sent++
         yield delta.batch
@@ -60,8 +99,9 @@ export async function runExportUnit(
       await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
         const counts = await applyAck(trx, job.id, delta.rows, ack, now)
         await addMetrics(trx, job.id, now, counts)
-        // The checkpoint says delivery state exists: a later run must not start from scratch.
-        return { counts, checkpoint: { deliveredAt: now } }
+        // Delivery state exists now (a later run must not start from scratch), but the position
+        // moves only when the whole run is through.
+        return { counts, checkpoint: { ...previous, deliveredAt: now } }
       })
       acknowledged++
       if (acknowledged >= sent) waiting.resolve?.()
@@ -74,7 +114,11 @@ export async function runExportUnit(
     // People without the identifier the destination needs: counted once the run knows them all.
     await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
       await addMetrics(trx, job.id, now, { omitted: omitted.count })
-      return { counts: { omitted: omitted.count }, checkpoint: { reconciledAt: now } }
+      // Profiles flipped to a rebuilt generation mid-run: what this run read may be stale.
+      const checkpoint: ExportCheckpoint = (await sameGeneration(trx))
+        ? { changeSeq: at.upTo, plan: plan.key, generation: at.generation, reconciledAt: now }
+        : { ...previous, deliveredAt: now }
+      return { counts: { omitted: omitted.count }, checkpoint }
     })
     return run.succeed(false)
   })

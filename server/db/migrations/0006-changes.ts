@@ -52,7 +52,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .column('unified_seq')
     .where(sql.ref('unified_seq'), 'is not', null)
     .execute()
-  await db.schema.createIndex('raw_messages_order').on('raw_messages').columns(['event_time', 'seq']).execute()
+  await db.schema
+    .createIndex('raw_messages_order')
+    .on('raw_messages')
+    .columns(['event_time', 'seq'])
+    .execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
