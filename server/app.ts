@@ -23,6 +23,7 @@ import { jobRoutes } from './routes/jobs.routes.ts'
 import { pipelineRoutes } from './routes/pipelines.routes.ts'
 import { profileRoutes } from './routes/profiles.routes.ts'
 import { providerRoutes } from './routes/providers.routes.ts'
+import { rebuildRoutes } from './routes/rebuild.routes.ts'
 import { readJson, segmentRoutes } from './routes/segment.routes.ts'
 import { streamRoutes } from './routes/streams.routes.ts'
 import { suppressionRoutes } from './routes/suppressions.routes.ts'
@@ -146,6 +147,7 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', dataKeyRoutes)
     .route('/', streamRoutes)
     .route('/', collectRoutes)
+    .route('/', rebuildRoutes)
     .route('/', profileRoutes)
     .route('/', audienceRoutes)
     .route('/', suppressionRoutes)

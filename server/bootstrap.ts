@@ -74,7 +74,7 @@ export function buildDeps(
   base: Pick<Deps, 'db' | 'dialect' | 'config' | 'clock' | 'logger' | 'version'>,
 ): Deps {
   const lanes = new LaneGate()
-  const dispatcher = createDispatcher(base)
+  const dispatcher = createDispatcher({ ...base, lanes })
   const upstream = createUpstreamWaker(base, () => dispatcher.wake())
   return {
     ...base,

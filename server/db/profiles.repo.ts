@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { identityHash } from '../data/identity.ts'
 import { nextChangeSeq } from './counters.repo.ts'
+import { forgetInNext } from './generations.ts'
 import { serialize } from './locks.ts'
 import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
 import { tallyStreams } from './raw-messages.repo.ts'
@@ -169,6 +170,10 @@ export async function deleteProfile(
       .execute()
   }
   await trx.deleteFrom('profile_identities').where('profile_id', '=', profile.id).execute()
+  await forgetInNext(
+    trx,
+    identities.map((identity) => identity.key),
+  )
   let deleted = 0
   for (let i = 0; i < ids.length; i += 500) {
     const part = ids.slice(i, i + 500)

@@ -8,9 +8,10 @@ import { runEnrichmentUnit } from './enrichment-unit.ts'
 import { runExportUnit } from './export-unit.ts'
 import { runImportUnit } from './import-unit.ts'
 import { claimDue, earliestDue } from './leases.ts'
+import { runRebuildUnit } from './rebuild-unit.ts'
 
-/** Job types this dispatcher has units for (system jobs come with rebuilds). */
-const RUNNABLE: readonly Job['type'][] = ['import', 'export', 'enrichment']
+/** Job types this dispatcher has units for (the one system job is the profile rebuild). */
+const RUNNABLE: readonly Job['type'][] = ['import', 'export', 'enrichment', 'system']
 /** Never wait longer than the safety poll, so a wake another process sent is never missed long. */
 const POLL_MS = 1000
 /** Due work that could not be claimed (another process holds it): look again after this long. */
@@ -33,7 +34,7 @@ export interface Dispatcher {
   readonly active: number
 }
 
-type DispatcherDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'>
+type DispatcherDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'> & Partial<Pick<Deps, 'lanes'>>
 
 /**
  * Cron decides when; the dispatcher decides who (DESIGN.md §4). It claims due jobs (its lease makes
@@ -54,8 +55,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   let interrupting = new AbortController()
 
   function launch(job: Job): Promise<unknown> {
-    const run =
-      job.type === 'export' ? runExportUnit : job.type === 'enrichment' ? runEnrichmentUnit : runImportUnit
+    const units = {
+      import: runImportUnit,
+      export: runExportUnit,
+      enrichment: runEnrichmentUnit,
+      system: runRebuildUnit,
+    }
+    const run = units[job.type]
     const unit = run(deps, job, owner, { stop: stopping.signal, interrupt: interrupting.signal })
       .catch((error: unknown) =>
         deps.logger.error({ err: error, jobId: job.id }, 'unit of work failed unexpectedly'),

@@ -69,5 +69,17 @@ describeEachDialect('enrichment units', (dialect) => {
     expect(
       (await t().send('GET', `/api/streams/${enrichmentStream(job)}`, { cookie: admin })).json.messageCount,
     ).toBe(3)
+    // Its output is raw messages: a rebuild replays it, and the same people keep their scores.
+    const before = await profileOf('ann@example.com')
+    const started = await t().send('POST', '/api/profiles/rebuild', { cookie: admin })
+    expect(started.status, started.text).toBe(202)
+    await t().deps.dispatcher.tick()
+    expect((await t().send('GET', '/api/profiles/rebuild', { cookie: admin })).json.status).toBe('completed')
+    const after = await profileOf('ann@example.com')
+    expect(after.id).toBe(before.id)
+    expect(after.attributes.score).toMatchObject({ value: 15, stream: enrichmentStream(job) })
+    // Nothing about the people changed: the enrichment is not asked again.
+    await run()
+    expect(asked.get(job)).toHaveLength(4)
   })
 })
