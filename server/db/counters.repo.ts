@@ -18,10 +18,15 @@ export async function nextChangeSeq(trx: Executor): Promise<number> {
     )
     return Number(statement.pluck().get())
   }
+  return bumpCounter(trx, 'profile_change')
+}
+
+/** Adds one to a counter and returns the new value, inside the caller's transaction. */
+export async function bumpCounter(trx: Executor, name: CounterName): Promise<number> {
   const row = await trx
     .updateTable('counters')
     .set((eb) => ({ value: eb('value', '+', 1) }))
-    .where('name', '=', 'profile_change')
+    .where('name', '=', name)
     .returning('value')
     .executeTakeFirstOrThrow()
   return Number(row.value)

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import { bumpCounter } from './counters.repo.ts'
 import { isPostgres } from './locks.ts'
 import type { ProfileTarget } from './profiles-write.repo.ts'
 import type { Executor } from './schema.ts'
@@ -88,13 +89,7 @@ export async function swapGenerations(trx: Executor): Promise<number> {
   const sequence = sequences[0]?.name
   if (sequence) await sql`alter sequence ${sql.raw(sequence)} owned by profile_merges.id`.execute(trx)
   await sql`drop table ${sql.id(MOVES)}`.execute(trx)
-  const row = await trx
-    .updateTable('counters')
-    .set((eb) => ({ value: eb('value', '+', 1) }))
-    .where('name', '=', 'generation')
-    .returning('value')
-    .executeTakeFirstOrThrow()
-  return Number(row.value)
+  return bumpCounter(trx, 'generation')
 }
 
 /**
