@@ -3,38 +3,9 @@ import os from 'node:os'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import type { Cadence } from '../../nodes/cadence.ts'
+import { awaitWriteLock, deployScripted, startCrashable as start, until } from '../support/crash.ts'
 import { openTestDatabase } from '../support/dialects.ts'
-import { type ScriptedConfig, scriptedSource } from '../support/scripted-source.ts'
-import { ADMIN_ENV, type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
-
-/** Real processes with short leases, so a dead worker's job is picked up within seconds. */
-const ENV = { SLUICE_SKIP_CLIENT_BUILD: '1', SLUICE_LEASE_TTL: '2s', SLUICE_LOG_LEVEL: 'warn', ...ADMIN_ENV }
-const start = (env: Record<string, string>, dataDir: string) =>
-  startSluice({ ...ENV, ...env }, { dataDir, scripted: true })
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T> | T,
-  timeoutMs = 60_000,
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value) return value as NonNullable<T>
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-}
-
-async function deployScripted(base: string, config: Partial<ScriptedConfig>, cadence: Cadence) {
-  const admin = await signInRemote(base)
-  const document = { version: 1, nodes: [scriptedSource('s', config, cadence)], edges: [] }
-  const created = await admin.call('POST', '/api/pipelines', { name: 'Crash test', document })
-  const deployed = await admin.call('POST', `/api/pipelines/${created.json.id}/deploy`, {})
-  expect(deployed.status).toBe(200)
-  return deployed.json.jobs[0].jobId as string
-}
+import { type RunningSluice, signInRemote } from '../support/server.ts'
 
 describe('crash safety with real processes [sqlite]', () => {
   const dirs: string[] = []
@@ -66,17 +37,6 @@ describe('crash safety with real processes [sqlite]', () => {
           state: string | null
           lease_token: string | null
         },
-      /** True when another connection holds the write lock: a batch transaction is open. */
-      writing: () => {
-        try {
-          db.exec('BEGIN IMMEDIATE')
-          db.exec('ROLLBACK')
-          return false
-        } catch (error) {
-          if ((error as { code?: string }).code === 'SQLITE_BUSY') return true
-          throw error
-        }
-      },
     }
   }
 
@@ -95,12 +55,7 @@ describe('crash safety with real processes [sqlite]', () => {
     for (let kill = 1; kill <= 10; kill++) {
       // Kill points are chosen by committed rows, then the moment the server holds the write lock.
       await until(`${kill * 9000} committed records`, () => check.stored().n >= kill * 9000)
-      const probeUntil = Date.now() + 3000
-      let inside = false
-      while (!inside && Date.now() < probeUntil) {
-        inside = check.writing()
-        if (!inside) await new Promise((resolve) => setImmediate(resolve))
-      }
+      const inside = await awaitWriteLock(check.db)
       sluice.process.kill('SIGKILL')
       if (inside) duringTransaction++
       expect((await sluice.exited).signal).toBe('SIGKILL')

@@ -3,6 +3,7 @@ import { enrichmentStream } from '../../server/executor/enrichment-unit.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource, edge } from '../support/documents.ts'
+import { deployPipeline } from '../support/pipelines.ts'
 import { asked, registerScorer, scorerNode } from '../support/scripted-enrichment.ts'
 
 registerScorer()
@@ -23,18 +24,7 @@ describeEachDialect('enrichment units', (dialect) => {
       nodes: [collectSource('src', 'web'), scorerNode('score')],
       edges: [edge('src', 'score')],
     }
-    const created = await t().send('POST', '/api/pipelines', {
-      cookie: admin,
-      body: { name: 'Scores', document },
-    })
-    const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
-      cookie: admin,
-      body: {},
-    })
-    expect(deployed.status, deployed.text).toBe(200)
-    const job = (deployed.json.jobs as { nodeId: string; jobId: string }[]).find(
-      (j) => j.nodeId === 'score',
-    )!.jobId
+    const job = (await deployPipeline(t(), admin, 'Scores', document))('score')
     const run = async () => {
       t().clock.advance(60_000)
       expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
@@ -81,5 +71,26 @@ describeEachDialect('enrichment units', (dialect) => {
     // Nothing about the people changed: the enrichment is not asked again.
     await run()
     expect(asked.get(job)).toHaveLength(4)
+    // DESIGN.md §4, enrichment: profiles enriched / 0 / profiles lacking the input, per hour.
+    const metrics = (
+      await t().send('GET', `/api/jobs/${job}/metrics?bucket=hour&from=2026-01-01T00:00:00Z`, {
+        cookie: admin,
+      })
+    ).json as { added: number; removed: number; omitted: number }[]
+    const sum = (name: 'added' | 'removed' | 'omitted') => metrics.reduce((n, bucket) => n + bucket[name], 0)
+    expect({ added: sum('added'), removed: sum('removed'), omitted: sum('omitted') }).toEqual({
+      added: 3,
+      removed: 0,
+      omitted: 1,
+    })
+    const runCounts = (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: admin })).json.map(
+      (r: { added: number; omitted: number }) => [r.added, r.omitted],
+    )
+    expect(runCounts).toEqual([
+      [0, 0],
+      [1, 0],
+      [0, 0],
+      [2, 1],
+    ])
   })
 })

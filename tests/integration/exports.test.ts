@@ -7,6 +7,13 @@ import { trimTombstones } from '../../server/db/tombstones.repo.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource, edge, fileDestination, sampleSource } from '../support/documents.ts'
+import {
+  audienceNode,
+  deployPipeline,
+  deployRecorderExport,
+  runExport,
+  sentIds,
+} from '../support/pipelines.ts'
 import { received, recorderDestination, registerRecorder } from '../support/scripted-destination.ts'
 
 registerRecorder()
@@ -24,39 +31,10 @@ describeEachDialect(
     }
     const audience = async (name: string, filter: AudienceFilter) =>
       (await t().send('POST', '/api/audiences', { cookie: admin, body: { name, filter } })).json.id as string
-    /** collect → audience → recorder; returns the export job's id. */
-    async function pipeline(name: string, audienceId: string, config: Record<string, unknown> = {}) {
-      const document = {
-        version: 1,
-        nodes: [
-          collectSource(`src-${name}`, 'web'),
-          { id: 'aud', kind: 'audience', name: 'Audience', position: { x: 0, y: 0 }, data: { audienceId } },
-          recorderDestination('dst', config),
-        ],
-        edges: [edge(`src-${name}`, 'aud'), edge('aud', 'dst')],
-      }
-      const created = await t().send('POST', '/api/pipelines', { cookie: admin, body: { name, document } })
-      const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
-        cookie: admin,
-        body: {},
-      })
-      expect(deployed.status, deployed.text).toBe(200)
-      return (deployed.json.jobs as { nodeId: string; jobId: string }[]).find((job) => job.nodeId === 'dst')!
-        .jobId
-    }
-    /** Runs the export now; returns the batches it was sent in this run. */
-    async function run(jobId: string) {
-      const before = received.get(jobId)?.length ?? 0
-      t().clock.advance(1000)
-      const asked = await t().send('POST', `/api/jobs/${jobId}/run`, { cookie: admin })
-      expect(asked.status, asked.text).toBe(200)
-      await t().deps.dispatcher.tick()
-      return (received.get(jobId) ?? []).slice(before)
-    }
-    const ids = (batches: { upserts: { id: string }[]; removes: { id: string }[] }[]) => ({
-      upserts: batches.flatMap((batch) => batch.upserts.map((row) => row.id)).sort(),
-      removes: batches.flatMap((batch) => batch.removes.map((row) => row.id)).sort(),
-    })
+    const pipeline = (name: string, audienceId: string, config: Record<string, unknown> = {}) =>
+      deployRecorderExport(t(), admin, { name, stream: 'web', audienceId, config })
+    const run = (jobId: string) => runExport(t(), admin, jobId)
+    const ids = sentIds
     const lastRun = async (jobId: string) =>
       (await t().send('GET', `/api/jobs/${jobId}/runs`, { cookie: admin })).json[0]
 
@@ -234,13 +212,7 @@ describeEachDialect(
         version: 1,
         nodes: [
           sampleSource('sample', { customers: 20, eventsPerRun: 60, batchSize: 30 }),
-          {
-            id: 'aud',
-            kind: 'audience',
-            name: 'Sampled',
-            position: { x: 0, y: 0 },
-            data: { audienceId: sampled },
-          },
+          audienceNode('aud', sampled),
           {
             ...fileDestination('file', { directory: 'exports/e2e', format: 'jsonl' }),
             data: { config: { directory: 'exports/e2e', format: 'jsonl' }, cadence: { after: 'upstream' } },
@@ -248,17 +220,7 @@ describeEachDialect(
         ],
         edges: [edge('sample', 'aud'), edge('aud', 'file')],
       }
-      const created = await t().send('POST', '/api/pipelines', {
-        cookie: admin,
-        body: { name: 'Sample to file', document },
-      })
-      const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
-        cookie: admin,
-        body: {},
-      })
-      expect(deployed.status, deployed.text).toBe(200)
-      const jobOf = (node: string) =>
-        (deployed.json.jobs as { nodeId: string; jobId: string }[]).find((j) => j.nodeId === node)!.jobId
+      const jobOf = await deployPipeline(t(), admin, 'Sample to file', document)
       // The import runs first; committing new profiles, it makes the export (after upstream) due.
       await t().deps.dispatcher.tick()
       expect((await t().send('GET', `/api/jobs/${jobOf('file')}`, { cookie: admin })).json.nextRunAt).toBe(
@@ -319,24 +281,10 @@ describeEachDialect('after upstream, fed by a collect stream', (dialect) => {
     }
     const document = {
       version: 1,
-      nodes: [
-        collectSource('src', 'web'),
-        { id: 'aud', kind: 'audience', name: 'All', position: { x: 0, y: 0 }, data: { audienceId } },
-        destination,
-      ],
+      nodes: [collectSource('src', 'web'), audienceNode('aud', audienceId), destination],
       edges: [edge('src', 'aud'), edge('aud', 'dst')],
     }
-    const created = await t().send('POST', '/api/pipelines', {
-      cookie: admin,
-      body: { name: 'Live', document },
-    })
-    const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
-      cookie: admin,
-      body: {},
-    })
-    const job = (deployed.json.jobs as { nodeId: string; jobId: string }[]).find(
-      (j) => j.nodeId === 'dst',
-    )!.jobId
+    const job = (await deployPipeline(t(), admin, 'Live', document))('dst')
     const nextRun = async () => (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json.nextRunAt
     expect(await nextRun()).toBeNull()
     await send({ email: 'live@example.com' })

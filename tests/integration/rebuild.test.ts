@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
-import { collectSource, edge } from '../support/documents.ts'
-import { received, recorderDestination, registerRecorder } from '../support/scripted-destination.ts'
+import { deployRecorderExport, runExport, sentIds } from '../support/pipelines.ts'
+import { registerRecorder } from '../support/scripted-destination.ts'
 
 registerRecorder()
 
@@ -114,44 +114,9 @@ describeEachDialect(
           body: { name: 'Numbered', filter: { field: 'n', op: 'exists' } },
         })
       ).json.id
-      const document = {
-        version: 1,
-        nodes: [
-          collectSource('src', 'web'),
-          {
-            id: 'aud',
-            kind: 'audience',
-            name: 'Audience',
-            position: { x: 0, y: 0 },
-            data: { audienceId: audience },
-          },
-          recorderDestination('dst'),
-        ],
-        edges: [edge('src', 'aud'), edge('aud', 'dst')],
-      }
-      const created = await t().send('POST', '/api/pipelines', {
-        cookie: admin,
-        body: { name: 'out', document },
-      })
-      const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
-        cookie: admin,
-        body: {},
-      })
-      const job = (deployed.json.jobs as { nodeId: string; jobId: string }[]).find(
-        (j) => j.nodeId === 'dst',
-      )!.jobId
-      const runExport = async () => {
-        const seen = received.get(job)?.length ?? 0
-        t().clock.advance(1000)
-        expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
-        await t().deps.dispatcher.tick()
-        const batches = (received.get(job) ?? []).slice(seen)
-        return {
-          upserts: batches.flatMap((b) => b.upserts.map((row) => row.id)),
-          removes: batches.flatMap((b) => b.removes.map((row) => row.id)),
-        }
-      }
-      expect((await runExport()).upserts).toHaveLength(300)
+      const job = await deployRecorderExport(t(), admin, { name: 'out', stream: 'web', audienceId: audience })
+      const runOnce = async () => sentIds(await runExport(t(), admin, job))
+      expect((await runOnce()).upserts).toHaveLength(300)
 
       // Realtime traffic while the rebuild replays: new people and changes to old ones.
       const during = await rebuild(async () => {
@@ -176,15 +141,15 @@ describeEachDialect(
           (await t().send('GET', `/api/profiles/${old.id}`, { cookie: admin })).json.attributes.n.value,
         ).toBe(500 + n)
       }
-      const sent = await runExport()
+      const sent = await runOnce()
       expect(sent.removes).toEqual([])
-      expect(sent.upserts.sort()).toEqual(
+      expect(sent.upserts).toEqual(
         [
           ...Array.from({ length: 40 }, (_, n) => `late${n}@example.com`),
           ...Array.from({ length: 40 }, (_, n) => `p${n}@example.com`),
         ].sort(),
       )
-      expect(await runExport()).toEqual({ upserts: [], removes: [] })
+      expect(await runOnce()).toEqual({ upserts: [], removes: [] })
     })
   },
 )

@@ -1,0 +1,71 @@
+import { expect } from 'vitest'
+import type { PipelineDocument } from '../../nodes/pipeline.ts'
+import type { TestApp } from './app.ts'
+import { collectSource, edge } from './documents.ts'
+import { received, recorderDestination } from './scripted-destination.ts'
+
+/** An audience node referencing saved audience `audienceId`. */
+export const audienceNode = (id: string, audienceId: string) => ({
+  id,
+  kind: 'audience' as const,
+  name: 'Audience',
+  position: { x: 0, y: 0 },
+  data: { audienceId },
+})
+
+/**
+ * Creates and deploys a pipeline as `cookie`; returns the deployed job of a node.
+ * @example const jobOf = await deployPipeline(t(), admin, 'Scores', document); jobOf('score')
+ */
+export async function deployPipeline(
+  app: TestApp,
+  cookie: string,
+  name: string,
+  document: PipelineDocument | Record<string, unknown>,
+): Promise<(nodeId: string) => string> {
+  const created = await app.send('POST', '/api/pipelines', { cookie, body: { name, document } })
+  expect(created.status, created.text).toBe(201)
+  const deployed = await app.send('POST', `/api/pipelines/${created.json.id}/deploy`, { cookie, body: {} })
+  expect(deployed.status, deployed.text).toBe(200)
+  const jobs = deployed.json.jobs as { nodeId: string; jobId: string }[]
+  return (nodeId) => {
+    const job = jobs.find((candidate) => candidate.nodeId === nodeId)
+    if (!job) throw new Error(`no job for node ${nodeId}`)
+    return job.jobId
+  }
+}
+
+/** Collect stream → saved audience → recording destination; returns the export job's id. */
+export async function deployRecorderExport(
+  app: TestApp,
+  cookie: string,
+  options: { name: string; stream: string; audienceId: string; config?: Record<string, unknown> },
+): Promise<string> {
+  const source = `src-${options.name}`
+  const document = {
+    version: 1,
+    nodes: [
+      collectSource(source, options.stream),
+      audienceNode('aud', options.audienceId),
+      recorderDestination('dst', options.config),
+    ],
+    edges: [edge(source, 'aud'), edge('aud', 'dst')],
+  }
+  return (await deployPipeline(app, cookie, options.name, document))('dst')
+}
+
+/** Runs an export job now (a second later on the test clock); the batches it sent in this run. */
+export async function runExport(app: TestApp, cookie: string, jobId: string) {
+  const before = received.get(jobId)?.length ?? 0
+  app.clock.advance(1000)
+  const asked = await app.send('POST', `/api/jobs/${jobId}/run`, { cookie })
+  expect(asked.status, asked.text).toBe(200)
+  await app.deps.dispatcher.tick()
+  return (received.get(jobId) ?? []).slice(before)
+}
+
+/** The identifiers a run upserted and removed, sorted. */
+export const sentIds = (batches: { upserts: { id: string }[]; removes: { id: string }[] }[]) => ({
+  upserts: batches.flatMap((batch) => batch.upserts.map((row) => row.id)).sort(),
+  removes: batches.flatMap((batch) => batch.removes.map((row) => row.id)).sort(),
+})
