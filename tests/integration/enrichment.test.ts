@@ -24,7 +24,7 @@ describeEachDialect('enrichment units', (dialect) => {
       nodes: [collectSource('src', 'web'), scorerNode('score')],
       edges: [edge('src', 'score')],
     }
-    const job = (await deployPipeline(t(), admin, 'Scores', document))('score')
+    const job = (await deployPipeline(t(), admin, 'Scores', document)).jobOf('score')
     const run = async () => {
       t().clock.advance(60_000)
       expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)

@@ -11,6 +11,7 @@ import {
   audienceNode,
   deployPipeline,
   deployRecorderExport,
+  recorderExportDocument,
   runExport,
   sentIds,
 } from '../support/pipelines.ts'
@@ -206,6 +207,46 @@ describeEachDialect(
       expect(ids(await run(job)).upserts).toEqual(['r2@example.com'])
     })
 
+    it('maps profile attributes to destination fields, keys people by the marked identifier, and reconciles a mapping change', async () => {
+      await collect({ email: 'M1@example.com', user_id: 'u-m1', plan: 'mapped', note: 'internal' })
+      await collect({ email: 'm2@example.com', plan: 'mapped' })
+      const options = {
+        name: 'mapped',
+        stream: 'web',
+        audienceId: await audience('Mapped', { field: 'plan', op: 'eq', value: 'mapped' }),
+        mapping: {
+          fields: [
+            { from: 'user_id', to: 'external_id', identity: true },
+            { from: 'email', to: 'Email', transform: 'lowercase' as const },
+            { from: 'plan', to: 'PLAN', transform: 'uppercase' as const },
+          ],
+          keepUnmapped: false,
+        },
+      }
+      const deployed = await deployPipeline(t(), admin, 'mapped', recorderExportDocument(options))
+      const job = deployed.jobOf('dst')
+      const first = await run(job)
+      // m2 has no user_id, the identifier this mapping requires: counted omitted, not sent.
+      expect(first.flatMap((batch) => batch.upserts)).toEqual([
+        { id: 'u-m1', fields: { external_id: 'u-m1', Email: 'm1@example.com', PLAN: 'MAPPED' } },
+      ])
+      expect(await lastRun(job)).toMatchObject({ added: 1, removed: 0, omitted: 1 })
+      expect(await run(job)).toEqual([])
+      // A changed mapping is a new plan: the next run compares everyone and re-sends the changed payload.
+      const withNote = {
+        ...options,
+        mapping: { ...options.mapping, fields: [...options.mapping.fields, { from: 'note', to: 'Note' }] },
+      }
+      await deployed.redeploy(recorderExportDocument(withNote))
+      expect((await run(job)).flatMap((batch) => batch.upserts)).toEqual([
+        {
+          id: 'u-m1',
+          fields: { external_id: 'u-m1', Email: 'm1@example.com', PLAN: 'MAPPED', Note: 'internal' },
+        },
+      ])
+      expect(await lastRun(job)).toMatchObject({ added: 1, removed: 0, omitted: 1 })
+    })
+
     it('delivers Sample data → audience → File export end to end after its import, one file per run with changes', async () => {
       const sampled = await audience('Sampled', { stream: 'sample.events' })
       const document = {
@@ -220,7 +261,7 @@ describeEachDialect(
         ],
         edges: [edge('sample', 'aud'), edge('aud', 'file')],
       }
-      const jobOf = await deployPipeline(t(), admin, 'Sample to file', document)
+      const { jobOf } = await deployPipeline(t(), admin, 'Sample to file', document)
       // The import runs first; committing new profiles, it makes the export (after upstream) due.
       await t().deps.dispatcher.tick()
       expect((await t().send('GET', `/api/jobs/${jobOf('file')}`, { cookie: admin })).json.nextRunAt).toBe(
@@ -284,7 +325,7 @@ describeEachDialect('after upstream, fed by a collect stream', (dialect) => {
       nodes: [collectSource('src', 'web'), audienceNode('aud', audienceId), destination],
       edges: [edge('src', 'aud'), edge('aud', 'dst')],
     }
-    const job = (await deployPipeline(t(), admin, 'Live', document))('dst')
+    const job = (await deployPipeline(t(), admin, 'Live', document)).jobOf('dst')
     const nextRun = async () => (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json.nextRunAt
     expect(await nextRun()).toBeNull()
     await send({ email: 'live@example.com' })

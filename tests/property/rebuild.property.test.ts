@@ -4,6 +4,7 @@ import type { Mapping } from '../../nodes/pipeline.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource } from '../support/documents.ts'
+import { deployPipeline } from '../support/pipelines.ts'
 
 /**
  * A rebuild equals incremental unification (DESIGN.md §5). Each run sends one random sequence
@@ -125,34 +126,15 @@ describeEachDialect('property: a rebuild equals incremental unification', (diale
     console.log(`rebuild property [${dialect}] covered: ${JSON.stringify(covered)}`)
   })
 
-  /** Deploys a Collect API pipeline for `stream` with `mapping`; returns a redeploy function. */
+  /** Deploys a Collect API pipeline for `stream` with `mapping`; returns its redeploy with another. */
   async function collectPipeline(stream: string, mapping: Mapping | null) {
     const document = (m: Mapping | null) => ({
       version: 1,
       nodes: [collectSource('src', stream, m ?? undefined)],
       edges: [],
     })
-    const created = await t().send('POST', '/api/pipelines', {
-      cookie: admin,
-      body: { name: stream, document: document(mapping) },
-    })
-    expect(created.status, created.text).toBe(201)
-    const id = created.json.id as string
-    let version = created.json.version as number
-    const deploy = async () => {
-      const deployed = await t().send('POST', `/api/pipelines/${id}/deploy`, { cookie: admin, body: {} })
-      expect(deployed.status, deployed.text).toBe(200)
-    }
-    await deploy()
-    return async (next: Mapping | null) => {
-      const saved = await t().send('PUT', `/api/pipelines/${id}`, {
-        cookie: admin,
-        body: { version, document: document(next) },
-      })
-      expect(saved.status, saved.text).toBe(200)
-      version = saved.json.version
-      await deploy()
-    }
+    const { redeploy } = await deployPipeline(t(), admin, stream, document(mapping))
+    return (next: Mapping | null) => redeploy(document(next))
   }
 
   async function send(messages: Message[], ns: string) {

@@ -1,5 +1,5 @@
 import { expect } from 'vitest'
-import type { PipelineDocument } from '../../nodes/pipeline.ts'
+import type { Mapping, PipelineDocument } from '../../nodes/pipeline.ts'
 import type { TestApp } from './app.ts'
 import { collectSource, edge } from './documents.ts'
 import { received, recorderDestination } from './scripted-destination.ts'
@@ -14,44 +14,70 @@ export const audienceNode = (id: string, audienceId: string) => ({
 })
 
 /**
- * Creates and deploys a pipeline as `cookie`; returns the deployed job of a node.
- * @example const jobOf = await deployPipeline(t(), admin, 'Scores', document); jobOf('score')
+ * Creates and deploys a pipeline as `cookie`: the deployed job of each node, and a redeploy of a
+ * changed document (saved as the next version, then deployed).
+ * @example const { jobOf } = await deployPipeline(t(), admin, 'Scores', document); jobOf('score')
  */
 export async function deployPipeline(
   app: TestApp,
   cookie: string,
   name: string,
   document: PipelineDocument | Record<string, unknown>,
-): Promise<(nodeId: string) => string> {
+) {
   const created = await app.send('POST', '/api/pipelines', { cookie, body: { name, document } })
   expect(created.status, created.text).toBe(201)
-  const deployed = await app.send('POST', `/api/pipelines/${created.json.id}/deploy`, { cookie, body: {} })
-  expect(deployed.status, deployed.text).toBe(200)
-  const jobs = deployed.json.jobs as { nodeId: string; jobId: string }[]
-  return (nodeId) => {
-    const job = jobs.find((candidate) => candidate.nodeId === nodeId)
-    if (!job) throw new Error(`no job for node ${nodeId}`)
-    return job.jobId
+  const id = created.json.id as string
+  let version = created.json.version as number
+  let jobs: { nodeId: string; jobId: string }[] = []
+  const deploy = async () => {
+    const deployed = await app.send('POST', `/api/pipelines/${id}/deploy`, { cookie, body: {} })
+    expect(deployed.status, deployed.text).toBe(200)
+    jobs = deployed.json.jobs
+  }
+  await deploy()
+  return {
+    jobOf(nodeId: string): string {
+      const job = jobs.find((candidate) => candidate.nodeId === nodeId)
+      if (!job) throw new Error(`no job for node ${nodeId}`)
+      return job.jobId
+    },
+    async redeploy(next: PipelineDocument | Record<string, unknown>): Promise<void> {
+      const saved = await app.send('PUT', `/api/pipelines/${id}`, {
+        cookie,
+        body: { version, document: next },
+      })
+      expect(saved.status, saved.text).toBe(200)
+      version = saved.json.version
+      await deploy()
+    },
   }
 }
 
-/** Collect stream → saved audience → recording destination; returns the export job's id. */
+/** Collect stream → saved audience → recording destination (its config and mapping). */
+export const recorderExportDocument = (options: {
+  name: string
+  stream: string
+  audienceId: string
+  config?: Record<string, unknown>
+  mapping?: Mapping
+}) => {
+  const source = `src-${options.name}`
+  const destination = recorderDestination('dst', options.config)
+  if (options.mapping) destination.data.mapping = options.mapping
+  return {
+    version: 1,
+    nodes: [collectSource(source, options.stream), audienceNode('aud', options.audienceId), destination],
+    edges: [edge(source, 'aud'), edge('aud', 'dst')],
+  }
+}
+
+/** Deploys a recorderExportDocument; returns the export job's id. */
 export async function deployRecorderExport(
   app: TestApp,
   cookie: string,
-  options: { name: string; stream: string; audienceId: string; config?: Record<string, unknown> },
+  options: Parameters<typeof recorderExportDocument>[0],
 ): Promise<string> {
-  const source = `src-${options.name}`
-  const document = {
-    version: 1,
-    nodes: [
-      collectSource(source, options.stream),
-      audienceNode('aud', options.audienceId),
-      recorderDestination('dst', options.config),
-    ],
-    edges: [edge(source, 'aud'), edge('aud', 'dst')],
-  }
-  return (await deployPipeline(app, cookie, options.name, document))('dst')
+  return (await deployPipeline(app, cookie, options.name, recorderExportDocument(options))).jobOf('dst')
 }
 
 /** Runs an export job now (a second later on the test clock); the batches it sent in this run. */
