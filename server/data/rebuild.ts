@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import { counter } from '../db/counters.repo.ts'
-import { createNextGeneration, MOVES, NEXT, swapGenerations } from '../db/generations.ts'
+import { createNextGeneration, expiredSinceRebuild, MOVES, NEXT, swapGenerations } from '../db/generations.ts'
 import { serialize } from '../db/locks.ts'
 import { anySuppressed } from '../db/profiles-write.repo.ts'
 import type { Executor } from '../db/schema.ts'
@@ -39,6 +39,8 @@ export interface RebuildState {
   total: number
   /** Profiles in the new generation, once flipped. */
   profiles?: number
+  /** Messages retention had deleted per stream when the rebuild began: settled at the swap. */
+  expired?: Record<string, number>
 }
 
 export interface ReplayContext {
@@ -53,6 +55,7 @@ export async function startRebuild(db: Executor): Promise<RebuildState> {
   const generation = (await counter(db, 'generation')) + 1
   await createNextGeneration(db, generation)
   const startSeq = await counter(db, 'profile_change')
+  const expired = await expiredSinceRebuild(db)
   const { rows } = await sql<{ n: number | string }>`select count(*) as n from raw_messages
     where unified_at is not null and (unified_seq is null or unified_seq <= ${startSeq})`.execute(db)
   return {
@@ -63,6 +66,7 @@ export async function startRebuild(db: Executor): Promise<RebuildState> {
     caughtUp: { unifiedSeq: startSeq, seq: 0 },
     replayed: 0,
     total: Number(rows[0]?.n ?? 0),
+    expired,
   }
 }
 
@@ -116,7 +120,7 @@ export async function catchUpChunk(
 export async function swap(trx: Executor, state: RebuildState, context: ReplayContext): Promise<void> {
   await serialize(trx, 'sluice.unify')
   while ((await catchUpChunk(trx, state, context, null, 1000)) > 0) {}
-  state.generation = await swapGenerations(trx)
+  state.generation = await swapGenerations(trx, state.expired ?? {})
   const { rows } = await sql<{ n: number | string }>`select count(*) as n from profiles`.execute(trx)
   state.profiles = Number(rows[0]?.n ?? 0)
   state.phase = 'done'

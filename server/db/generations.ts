@@ -70,9 +70,13 @@ export async function createNextGeneration(db: Executor, generation: number): Pr
 /**
  * The flip, inside the caller's transaction (which holds the unify lock): raw messages take the
  * profiles the rebuild gave them, the next tables take the live names, the live ones become
- * `_old` (dropped after commit: dropping a large table is slow), and the generation counts up.
+ * `_old` (dropped after commit: dropping a large table is slow), the streams' retention losses
+ * counted when the rebuild began are settled, and the generation counts up.
  */
-export async function swapGenerations(trx: Executor): Promise<number> {
+export async function swapGenerations(
+  trx: Executor,
+  expiredAtStart: Record<string, number>,
+): Promise<number> {
   const postgres = isPostgres(trx)
   await sql`update raw_messages set profile_id = m.profile_id from ${sql.id(MOVES)} as m
     where raw_messages.seq = m.seq`.execute(trx)
@@ -89,6 +93,13 @@ export async function swapGenerations(trx: Executor): Promise<number> {
   const sequence = sequences[0]?.name
   if (sequence) await sql`alter sequence ${sql.raw(sequence)} owned by profile_merges.id`.execute(trx)
   await sql`drop table ${sql.id(MOVES)}`.execute(trx)
+  // What had expired when the rebuild began is no longer missing from the live profiles.
+  for (const [stream, count] of Object.entries(expiredAtStart))
+    await trx
+      .updateTable('streams')
+      .set({ expired_since_rebuild: sql`expired_since_rebuild - ${count}` })
+      .where('name', '=', stream)
+      .execute()
   return bumpCounter(trx, 'generation')
 }
 
@@ -102,4 +113,15 @@ export async function forgetInNext(trx: Executor, keys: string[]): Promise<void>
   const holders = sql`select profile_id from ${identities} where key in (${sql.join(keys)})`
   await sql`delete from ${sql.id(NEXT.profiles)} where id in (${holders})`.execute(trx)
   await sql`delete from ${identities} where profile_id in (${holders})`.execute(trx)
+}
+
+/** Messages each stream's retention deleted since the last rebuild (those with any). */
+export async function expiredSinceRebuild(db: Executor): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('streams')
+    .select(['name', 'expired_since_rebuild'])
+    .where('expired_since_rebuild', '>', 0)
+    .orderBy('name')
+    .execute()
+  return Object.fromEntries(rows.map((row) => [row.name, Number(row.expired_since_rebuild)]))
 }

@@ -155,6 +155,8 @@ export interface StreamTable {
   last_message_at: string | null
   retention_days: number | null
   created_at: string
+  /** Messages retention deleted since the last profile rebuild (what the next one cannot replay). */
+  expired_since_rebuild: ColumnType<number, number | undefined, number>
 }
 
 export type Lane = 'realtime' | 'bulk' | 'job'

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
 import type { RebuildState } from '../data/rebuild.ts'
+import { expiredSinceRebuild } from '../db/generations.ts'
 import { newId } from '../db/ids.ts'
 import { insertJob } from '../db/jobs.repo.ts'
 import { serialize } from '../db/locks.ts'
@@ -8,6 +9,7 @@ import type { Executor, Job } from '../db/schema.ts'
 import { ApiError } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
+import { body } from '../http/validate.ts'
 
 const tags = ['Profiles']
 const ACTIVE: Job['status'][] = ['sleeping', 'running', 'paused']
@@ -22,6 +24,12 @@ const rebuildJson = z.object({
   profiles: z.number().nullable().meta({ description: 'Profiles in the new generation, once flipped' }),
   lastError: z.string().nullable(),
   createdAt: z.string(),
+})
+
+const rebuildBody = z.strictObject({
+  acceptRetentionLoss: z.boolean().optional().meta({
+    description: 'Rebuild even though stream retention deleted messages the rebuild cannot replay',
+  }),
 })
 
 /** The latest rebuild job, or the one still going. */
@@ -65,9 +73,13 @@ export const rebuildRoutes = new Hono<AppEnv>()
       tags,
       responses: {
         202: answer(z.object({ jobId: z.string() }), 'The rebuild job, started'),
-        409: failure('RebuildRunning: a rebuild is under way (its jobId is in details)'),
+        409: failure(
+          'RebuildRunning: a rebuild is under way (its jobId is in details); RetentionLoss: stream ' +
+            'retention deleted messages the rebuild cannot replay (per stream in details)',
+        ),
       },
     }),
+    body(rebuildBody),
     async (c) => {
       const { db, clock, dispatcher } = c.get('deps')
       const by = c.get('principal')!.userId
@@ -82,6 +94,18 @@ export const rebuildRoutes = new Hono<AppEnv>()
             `a rebuild is under way (job ${running.id}, ${running.status}): wait for it, or resume it if paused`,
             { details: { jobId: running.id } },
           )
+        const expired = await expiredSinceRebuild(trx)
+        if (Object.keys(expired).length > 0 && !c.req.valid('json').acceptRetentionLoss) {
+          const list = Object.entries(expired).map(([stream, count]) => `${stream}: ${count}`)
+          throw new ApiError(
+            409,
+            'RetentionLoss',
+            `stream retention deleted raw messages since profiles were last built (${list.join(', ')}); ` +
+              'a rebuild derives profiles only from the messages kept, so attributes and people known ' +
+              'only from those would be lost. Send { "acceptRetentionLoss": true } to rebuild anyway',
+            { details: { expired } },
+          )
+        }
         const id = newId()
         await insertJob(trx, {
           id,

@@ -18,6 +18,7 @@ function toStreamJson(row: Selectable<StreamTable>) {
     messageCount: Number(row.message_count),
     lastMessageAt: row.last_message_at,
     retentionDays: row.retention_days,
+    expiredSinceRebuild: Number(row.expired_since_rebuild),
     createdAt: row.created_at,
   }
 }
@@ -26,6 +27,9 @@ const streamJson = z.object({
   messageCount: z.number().int(),
   lastMessageAt: z.string().nullable(),
   retentionDays: z.number().int().nullable(),
+  expiredSinceRebuild: z.number().int().meta({
+    description: 'Messages retention deleted since profiles were last rebuilt (a rebuild cannot replay them)',
+  }),
   createdAt: z.string(),
 })
 const listQuery = z.strictObject({

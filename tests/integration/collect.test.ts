@@ -65,6 +65,7 @@ describeEachDialect('collect API (realtime JSON) and streams', (dialect) => {
         messageCount: 3,
         lastMessageAt: t().clock.now().toISOString(),
         retentionDays: null,
+        expiredSinceRebuild: 0,
         createdAt: expect.any(String),
       },
     ])

@@ -5,6 +5,7 @@ import * as profiles from './0003-profiles.ts'
 import * as audiences from './0004-audiences.ts'
 import * as exportsState from './0005-exports.ts'
 import * as changes from './0006-changes.ts'
+import * as retentionLoss from './0007-retention-loss.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-audiences': audiences,
   '0005-exports': exportsState,
   '0006-changes': changes,
+  '0007-retention-loss': retentionLoss,
 }
