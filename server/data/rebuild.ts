@@ -1,6 +1,13 @@
 import { sql } from 'kysely'
 import { counter } from '../db/counters.repo.ts'
-import { createNextGeneration, expiredSinceRebuild, MOVES, NEXT, swapGenerations } from '../db/generations.ts'
+import {
+  createNextGeneration,
+  expiredSinceRebuild,
+  MOVES,
+  NEXT,
+  ORDER,
+  swapGenerations,
+} from '../db/generations.ts'
 import { serialize } from '../db/locks.ts'
 import { anySuppressed } from '../db/profiles-write.repo.ts'
 import type { Executor } from '../db/schema.ts'
@@ -14,8 +21,10 @@ import { type PendingMessage, unifyMessages } from './unify.ts'
  * Profile rebuild (DESIGN.md §5): raw messages replayed under the current identity rules and
  * mappings into a next generation, then flipped live.
  *
- * - **Replay** takes every message applied before the start (`unified_seq <= startSeq`, or applied
- *   before the change sequence existed) in `(event time, ingest sequence)` order.
+ * - **Order** copies `(event time, seq)` of every message applied before the start
+ *   (`unified_seq <= startSeq`, or applied before the change sequence existed) into the rebuild's
+ *   own sorted table, in chunks by seq.
+ * - **Replay** applies them in `(event time, ingest sequence)` order, reading that table.
  * - **Catch-up** applies, in rounds, what the live lanes applied meanwhile (`unified_seq` above
  *   the last round), so the tail left for the swap is small.
  * - **Swap** applies the last tail and flips, holding the unify lock: nothing is applied to the
@@ -27,10 +36,15 @@ import { type PendingMessage, unifyMessages } from './unify.ts'
  * creation time of the live profile that holds their identity, so exports see the same people.
  */
 export interface RebuildState {
-  phase: 'replay' | 'catch-up' | 'swap' | 'done'
+  phase: 'order' | 'replay' | 'catch-up' | 'swap' | 'done'
   /** The generation being built. */
   generation: number
   startSeq: number
+  /** The last ingest sequence when it began: nothing stored later is ordered (catch-up takes it). */
+  maxSeq: number
+  /** Order position: messages up to this seq are in the replay order. */
+  orderedTo: number
+  ordered: number
   /** Replay position, in `(event time, seq)` order. */
   cursor: { eventTime: string; seq: number } | null
   /** Catch-up position: messages applied by the live lanes up to this change number are in. */
@@ -54,14 +68,19 @@ type Row = PendingMessage & { profile_id: string | null; unified_seq: number | n
 export async function startRebuild(db: Executor): Promise<RebuildState> {
   const generation = (await counter(db, 'generation')) + 1
   await createNextGeneration(db, generation)
+  // The change number first: a message stored after the seq bound is applied after it, too.
   const startSeq = await counter(db, 'profile_change')
   const expired = await expiredSinceRebuild(db)
-  const { rows } = await sql<{ n: number | string }>`select count(*) as n from raw_messages
+  const { rows } = await sql<{ n: number | string; max: number | string | null }>`
+    select count(*) as n, max(seq) as max from raw_messages
     where unified_at is not null and (unified_seq is null or unified_seq <= ${startSeq})`.execute(db)
   return {
-    phase: 'replay',
+    phase: 'order',
     generation,
     startSeq,
+    maxSeq: Number(rows[0]?.max ?? 0),
+    orderedTo: 0,
+    ordered: 0,
     cursor: null,
     caughtUp: { unifiedSeq: startSeq, seq: 0 },
     replayed: 0,
@@ -72,7 +91,24 @@ export async function startRebuild(db: Executor): Promise<RebuildState> {
 
 const COLUMNS = sql`seq, stream, event_time, payload, job_id, upload_id, profile_id, unified_seq`
 
-/** Replays the next `limit` messages into the next generation; returns how many. */
+/** Adds the next `span` ingest sequence numbers' messages to the replay order; false once done. */
+export async function orderChunk(trx: Executor, state: RebuildState, span: number): Promise<number> {
+  if (state.orderedTo >= state.maxSeq) return 0
+  const to = Math.min(state.maxSeq, state.orderedTo + span)
+  const result = await sql`insert into ${sql.id(ORDER)} (event_time, seq)
+    select event_time, seq from raw_messages
+    where seq > ${state.orderedTo} and seq <= ${to}
+      and unified_at is not null and (unified_seq is null or unified_seq <= ${state.startSeq})
+    on conflict do nothing`.execute(trx)
+  state.ordered += Number(result.numAffectedRows ?? 0)
+  const done = to - state.orderedTo
+  state.orderedTo = to
+  return done
+}
+
+type Ordered = { o_time: string; o_seq: number | string } & { [K in keyof Row]: Row[K] | null }
+
+/** Replays the next `limit` messages of the replay order into the next generation; returns how many. */
 export async function replayChunk(
   trx: Executor,
   state: RebuildState,
@@ -80,15 +116,21 @@ export async function replayChunk(
   limit: number,
 ): Promise<number> {
   const after = state.cursor
-    ? sql`and (event_time > ${state.cursor.eventTime} or (event_time = ${state.cursor.eventTime} and seq > ${state.cursor.seq}))`
+    ? sql`where o.event_time > ${state.cursor.eventTime} or (o.event_time = ${state.cursor.eventTime} and o.seq > ${state.cursor.seq})`
     : sql``
-  const { rows } = await sql<Row>`select ${COLUMNS} from raw_messages
-    where unified_at is not null and (unified_seq is null or unified_seq <= ${state.startSeq}) ${after}
-    order by event_time, seq limit ${limit}`.execute(trx)
+  // A message deleted since it was ordered (a privacy deletion) is passed over.
+  const { rows } = await sql<Ordered>`select o.event_time as o_time, o.seq as o_seq, m.seq, m.stream,
+      m.event_time, m.payload, m.job_id, m.upload_id, m.profile_id, m.unified_seq
+    from ${sql.id(ORDER)} as o left join raw_messages as m on m.seq = o.seq
+    ${after} order by o.event_time, o.seq limit ${limit}`.execute(trx)
   if (rows.length === 0) return 0
-  await apply(trx, rows, context)
+  await apply(
+    trx,
+    rows.filter((row): row is Ordered & Row => row.seq !== null),
+    context,
+  )
   const last = rows.at(-1)!
-  state.cursor = { eventTime: last.event_time, seq: Number(last.seq) }
+  state.cursor = { eventTime: last.o_time, seq: Number(last.o_seq) }
   state.replayed += rows.length
   return rows.length
 }

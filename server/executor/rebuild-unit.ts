@@ -1,5 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises'
-import { catchUpChunk, type RebuildState, replayChunk, startRebuild, swap } from '../data/rebuild.ts'
+import {
+  catchUpChunk,
+  orderChunk,
+  type RebuildState,
+  replayChunk,
+  startRebuild,
+  swap,
+} from '../data/rebuild.ts'
 import { counter } from '../db/counters.repo.ts'
 import { dropGenerationTables, nextExists } from '../db/generations.ts'
 import type { Job } from '../db/schema.ts'
@@ -32,7 +39,8 @@ export async function runRebuildUnit(
   return runUnit(deps, job, owner, interrupt, async (run) => {
     const saved = job.state ? (JSON.parse(job.state) as RebuildState) : null
     let state: RebuildState
-    if (saved && saved.phase !== 'done' && (await nextExists(db))) state = saved
+    // A rebuild saved by a Sluice without the replay order (before 0008) starts again.
+    if (saved && saved.phase !== 'done' && saved.maxSeq !== undefined && (await nextExists(db))) state = saved
     else {
       state = await startRebuild(db)
       await commitBatch(deps, job, run.runId, run.totals, async () => ({ counts: {}, checkpoint: state }))
@@ -57,6 +65,13 @@ export async function runRebuildUnit(
       return applied
     }
 
+    // Ordering is one insert-select per chunk: spans of ingest sequence sized like replay chunks.
+    while (state.phase === 'order') {
+      const covered = await step((trx) => orderChunk(trx, state, chunk * 4))
+      if (covered === null) return run.handBack()
+      if (covered === 0) state.phase = 'replay'
+    }
+    chunk = FIRST_CHUNK
     while (state.phase === 'replay') {
       const applied = await step((trx) => replayChunk(trx, state, context(), chunk))
       if (applied === null) return run.handBack()

@@ -17,10 +17,13 @@ const ACTIVE: Job['status'][] = ['sleeping', 'running', 'paused']
 const rebuildJson = z.object({
   jobId: z.string(),
   status: z.string(),
-  phase: z.enum(['waiting', 'replay', 'catch-up', 'swap', 'done']),
+  phase: z.enum(['waiting', 'order', 'replay', 'catch-up', 'swap', 'done']),
+  ordered: z.number().meta({ description: 'Messages put in replay order so far' }),
   replayed: z.number(),
   total: z.number(),
-  percent: z.number().meta({ description: 'Of the replay; catch-up and swap follow it' }),
+  percent: z.number().meta({
+    description: 'Ordering counts for the first 10, the replay for the rest; catch-up and swap follow it',
+  }),
   profiles: z.number().nullable().meta({ description: 'Profiles in the new generation, once flipped' }),
   lastError: z.string().nullable(),
   createdAt: z.string(),
@@ -47,14 +50,17 @@ function latestRebuild(db: Executor, statuses?: Job['status'][]) {
 function toRebuildJson(job: Job): z.infer<typeof rebuildJson> {
   const state = job.state ? (JSON.parse(job.state) as RebuildState) : null
   const replayed = state?.replayed ?? 0
+  const ordered = state?.ordered ?? 0
   const total = state?.total ?? 0
+  const share = (n: number, weight: number) => (total === 0 ? 0 : (Math.min(n, total) / total) * weight)
   return {
     jobId: job.id,
     status: job.status,
     phase: state?.phase ?? 'waiting',
+    ordered,
     replayed,
     total,
-    percent: state?.phase === 'done' ? 100 : total === 0 ? 0 : Math.floor((replayed / total) * 100),
+    percent: state?.phase === 'done' ? 100 : Math.floor(share(ordered, 10) + share(replayed, 90)),
     profiles: state?.profiles ?? null,
     lastError: job.last_error,
     createdAt: job.created_at,

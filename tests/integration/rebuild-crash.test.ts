@@ -47,7 +47,7 @@ describe('profile rebuild with real processes [sqlite]', () => {
     expect(before).toHaveLength(PEOPLE)
 
     const admin = await signInRemote(sluice.base)
-    const started = await admin.call('POST', '/api/profiles/rebuild')
+    const started = await admin.call('POST', '/api/profiles/rebuild', {})
     expect(started.status).toBe(202)
     const rebuildJob = started.json.jobId as string
     const progress = () => {

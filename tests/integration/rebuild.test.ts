@@ -1,4 +1,6 @@
+import { sql } from 'kysely'
 import { expect, it } from 'vitest'
+import { orderChunk, replayChunk, startRebuild } from '../../server/data/rebuild.ts'
 import { sweepRetention } from '../../server/data/retention.ts'
 import { createNextGeneration, dropGenerationTables } from '../../server/db/generations.ts'
 import { useTestApp } from '../support/app.ts'
@@ -150,6 +152,29 @@ describeEachDialect(
         0,
       )
       await rebuild()
+    })
+
+    it('passes over a message deleted after it was put in replay order', async () => {
+      const db = t().database.db
+      await collect({ email: 'erased@example.com', plan: 'x', ts: '2026-01-05T00:00:00Z' })
+      await t().deps.unifier.drain()
+      const state = await startRebuild(db)
+      while ((await orderChunk(db, state, 3)) > 0) {}
+      expect(state.ordered).toBe(state.total)
+      await db.deleteFrom('raw_messages').where('payload', 'like', '%erased@example.com%').execute()
+      const context = { now: t().clock.now().toISOString(), mergeCap: 20 }
+      let replayed = 0
+      for (
+        let n = await replayChunk(db, state, context, 2);
+        n > 0;
+        n = await replayChunk(db, state, context, 2)
+      )
+        replayed += n
+      expect(replayed).toBe(state.ordered)
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from profile_identities_next
+        where value = 'erased@example.com'`.execute(db)
+      expect(Number(rows[0]!.n)).toBe(0)
+      await dropGenerationTables(db, 'next')
     })
 
     it('loses no message sent during the rebuild and makes exports remove no one', async () => {

@@ -6,6 +6,7 @@ import * as audiences from './0004-audiences.ts'
 import * as exportsState from './0005-exports.ts'
 import * as changes from './0006-changes.ts'
 import * as retentionLoss from './0007-retention-loss.ts'
+import * as replayOrder from './0008-replay-order.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005-exports': exportsState,
   '0006-changes': changes,
   '0007-retention-loss': retentionLoss,
+  '0008-replay-order': replayOrder,
 }
