@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.routes.ts'
 import { collectRoutes } from './routes/collect.routes.ts'
 import { dataKeyRoutes } from './routes/data-keys.routes.ts'
 import { docsRoutes } from './routes/docs.routes.ts'
+import { eventRoutes } from './routes/events.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { jobRoutes } from './routes/jobs.routes.ts'
 import { pipelineRoutes } from './routes/pipelines.routes.ts'
@@ -86,7 +87,9 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
   )
   // Realtime collect and the UI's requests go before the bulk lane's next transaction (lanes.ts).
   for (const path of ['/api/*', '/collect/json/*', '/v1/*']) {
-    app.use(path, async (_c, next) => {
+    app.use(path, async (c, next) => {
+      // A live event stream lasts as long as its page: it must not hold the bulk lane back.
+      if (c.req.path === '/api/events') return next()
       deps.lanes.enter(path !== '/api/*')
       try {
         await next()
@@ -144,6 +147,7 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', providerRoutes)
     .route('/', pipelineRoutes)
     .route('/', jobRoutes)
+    .route('/', eventRoutes)
     .route('/', dataKeyRoutes)
     .route('/', streamRoutes)
     .route('/', collectRoutes)

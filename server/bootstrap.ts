@@ -10,6 +10,8 @@ import { LaneGate } from './data/lanes.ts'
 import { createUnifier } from './data/unifier.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
+import { createEventHub } from './events/hub.ts'
+import { listenForOutbox } from './events/listen.ts'
 import { createDispatcher } from './executor/dispatcher.ts'
 import { createUpstreamWaker } from './executor/upstream-waker.ts'
 import type { Deps } from './http/context.ts'
@@ -46,6 +48,7 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
     return {
       deps,
       close: async () => {
+        await deps.hub.stop()
         await deps.dispatcher.stop()
         await deps.unifier.stop()
         await deps.upstream.stop()
@@ -76,8 +79,18 @@ export function buildDeps(
   const lanes = new LaneGate()
   const dispatcher = createDispatcher({ ...base, lanes })
   const upstream = createUpstreamWaker(base, () => dispatcher.wake())
+  // SQLite has no notifications: a short poll while clients listen is the signal (one indexed
+  // read, nothing while no one listens). PostgreSQL NOTIFYs; its poll is a safety net.
+  const postgres = base.dialect === 'postgres'
+  const hub = createEventHub({
+    db: base.db,
+    logger: base.logger,
+    pollMs: postgres ? 1000 : 50,
+    ...(postgres ? { listen: (wake) => listenForOutbox(base.config.db, base.logger, wake) } : {}),
+  })
   return {
     ...base,
+    hub,
     lanes,
     loginLimiter: createLoginLimiter(),
     unifier: createUnifier({ ...base, lanes, upstream }),

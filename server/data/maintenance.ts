@@ -1,5 +1,6 @@
 import os from 'node:os'
 import { Cron } from 'croner'
+import { trimOutbox } from '../db/outbox.repo.ts'
 import { TOMBSTONE_TTL_MS, trimTombstones } from '../db/tombstones.repo.ts'
 import { sweepExpiredLeases } from '../executor/leases.ts'
 import { purgeJobs } from '../executor/purge.ts'
@@ -7,6 +8,8 @@ import type { Deps } from '../http/context.ts'
 import { recoverUploads } from './bulk-upload.ts'
 import { sweepRetention } from './retention.ts'
 
+/** Live events are kept a day: a client away longer reloads (the SSE `reset` event). */
+export const OUTBOX_KEEP_MS = 24 * 3_600_000
 /** An upload silent this long has lost its sender or its process. */
 const STALE_UPLOAD_MS = 15 * 60_000
 
@@ -15,7 +18,7 @@ type MaintenanceDeps = Pick<Deps, 'db' | 'clock' | 'logger' | 'unifier' | 'confi
 /**
  * Housekeeping on croner's clock (DESIGN.md §4), one live Cron per chore, never per job:
  * - hourly: raw messages past their stream's retention, jobs past SLUICE_PURGE_AFTER in a terminal
- *   status, and uploads a dead process left half-received;
+ *   status, live events older than a day, and uploads a dead process left half-received;
  * - every 10 s: the lease sweep, so no job shows running long after its worker died;
  * - every 30 s: a wake of the unifier, for what a failed pass or a missed wake left pending.
  * `protect` keeps a slow run from overlapping the next. Returns a stop function.
@@ -39,6 +42,8 @@ export function startMaintenance(deps: MaintenanceDeps): () => void {
       deps.logger.info({ jobs: purged }, 'purge: old failed, paused, completed and removed jobs deleted')
     const trimmed = await trimTombstones(deps.db, new Date(now.getTime() - TOMBSTONE_TTL_MS).toISOString())
     if (trimmed) deps.logger.info({ tombstones: trimmed }, 'old profile tombstones trimmed')
+    const events = await trimOutbox(deps.db, new Date(now.getTime() - OUTBOX_KEEP_MS).toISOString())
+    if (events) deps.logger.info({ events }, 'old live events trimmed from the outbox')
     const abandoned = await recoverUploads(deps, new Date(now.getTime() - STALE_UPLOAD_MS).toISOString())
     if (abandoned) deps.logger.warn({ uploads: abandoned }, 'stale uploads abandoned')
   })

@@ -228,6 +228,17 @@ export interface ProfileTombstoneTable {
   created_at: string
 }
 
+/** An event for live clients (DESIGN.md §7), written by triggers (migration 0008); its id is the SSE id. */
+export interface OutboxTable {
+  id: Generated<number>
+  at: string
+  topic: string
+  job_id: string | null
+  pipeline_id: string | null
+  /** The event's JSON, ready to send. */
+  data: string
+}
+
 /** Named numbers: `profile_change`, `generation`, `tombstone_floor`. */
 export interface CounterTable {
   name: string
@@ -320,6 +331,7 @@ export interface Database {
   profile_merges: ProfileMergeTable
   profile_tombstones: ProfileTombstoneTable
   counters: CounterTable
+  outbox: OutboxTable
   suppressions: SuppressionTable
   settings: SettingTable
 }

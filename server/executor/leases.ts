@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { type RawBuilder, sql } from 'kysely'
 import { isPostgres, serialize } from '../db/locks.ts'
-import type { Executor, Job } from '../db/schema.ts'
+import type { Executor, Job, NewJob } from '../db/schema.ts'
 
 /**
  * Claims and leases (DESIGN.md §4). A worker claims due jobs in one statement, which also
@@ -166,12 +166,15 @@ export async function renewLease(
   return Number(result.numUpdatedRows) === 1
 }
 
-/** Ends a claim: the job leaves `running` with `changes`, if `token` still holds it. */
+/**
+ * Ends a claim: the job leaves `running` with `changes`, if `token` still holds it. One statement,
+ * so the job's status event (the outbox trigger) carries the whole outcome.
+ */
 export async function releaseLease(
   db: Executor,
   jobId: string,
   token: string,
-  changes: Partial<Pick<Job, 'status' | 'sleep_reason' | 'next_run_at' | 'status_changed_at'>>,
+  changes: Partial<Omit<NewJob, 'id' | 'lease_owner' | 'lease_token' | 'lease_expires_at'>>,
 ): Promise<boolean> {
   const result = await db
     .updateTable('jobs')

@@ -186,19 +186,10 @@ export async function finish(
     const ok = await releaseLease(trx, job.id, job.lease_token!, {
       ...outcome.changes,
       status_changed_at: outcome.changes.status === job.status ? job.status_changed_at : at,
+      last_run_at: at,
+      ...(error === null ? { last_success_at: at } : {}),
     })
     if (!ok) return false
-    await trx
-      .updateTable('jobs')
-      .set({
-        last_run_at: at,
-        ...(error === null ? { last_success_at: at } : {}),
-        consecutive_errors: outcome.changes.consecutive_errors,
-        first_error_at: outcome.changes.first_error_at,
-        last_error: outcome.changes.last_error,
-      })
-      .where('id', '=', job.id)
-      .execute()
     await trx
       .updateTable('job_runs')
       .set({ ended_at: at, outcome: error === null ? 'success' : 'error', error })

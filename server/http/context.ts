@@ -1,3 +1,4 @@
+import type { HttpBindings } from '@hono/node-server'
 import type { Kysely } from 'kysely'
 import type { LoginLimiter } from '../auth/login-limiter.ts'
 import type { Clock } from '../clock.ts'
@@ -7,6 +8,7 @@ import type { Unifier } from '../data/unifier.ts'
 import type { Dialect } from '../db/database.ts'
 import type { Database } from '../db/schema.ts'
 import type { Principal } from '../db/sessions.repo.ts'
+import type { EventHub } from '../events/hub.ts'
 import type { Dispatcher } from '../executor/dispatcher.ts'
 import type { UpstreamWaker } from '../executor/upstream-waker.ts'
 import type { Logger } from '../log.ts'
@@ -28,9 +30,13 @@ export interface Deps {
   dispatcher: Dispatcher
   /** Wakes what collect sources feed (after upstream) once their new data is committed. */
   upstream: UpstreamWaker
+  /** Fans the outbox out to this process's SSE clients. */
+  hub: EventHub
 }
 
 export interface AppEnv {
+  /** The Node request and response under `@hono/node-server`; absent under `app.request()`. */
+  Bindings: Partial<HttpBindings>
   Variables: {
     deps: Deps
     principal: Principal | undefined

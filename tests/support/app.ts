@@ -102,6 +102,7 @@ export async function createTestApp(dialect: Dialect) {
     setupAdmin,
     addUser,
     close: async () => {
+      await deps.hub.stop()
       await deps.dispatcher.stop()
       await deps.unifier.stop()
       await database.close()
@@ -139,7 +140,8 @@ export function useTestApp(dialect: Dialect): () => TestApp {
  * @example const server = await listen(t().app); new Analytics({ writeKey, host: server.url })
  */
 export async function listen(app: {
-  fetch: (request: Request, env?: unknown) => Response | Promise<Response>
+  // biome-ignore lint/suspicious/noExplicitAny: any app's fetch, whatever its bindings
+  fetch: (request: Request, env?: any) => Response | Promise<Response>
 }) {
   let server: ReturnType<typeof serve> | undefined
   const port = await new Promise<number>((resolve) => {

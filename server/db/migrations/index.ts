@@ -7,6 +7,7 @@ import * as exportsState from './0005-exports.ts'
 import * as changes from './0006-changes.ts'
 import * as retentionLoss from './0007-retention-loss.ts'
 import * as replayOrder from './0008-replay-order.ts'
+import * as outbox from './0009-outbox.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006-changes': changes,
   '0007-retention-loss': retentionLoss,
   '0008-replay-order': replayOrder,
+  '0009-outbox': outbox,
 }

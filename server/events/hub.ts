@@ -1,0 +1,197 @@
+import type { Kysely } from 'kysely'
+import { type OutboxRow, outboxBounds, readOutbox } from '../db/outbox.repo.ts'
+import type { Database } from '../db/schema.ts'
+import type { Logger } from '../log.ts'
+
+/** What a live client asked for; an empty filter means everything. */
+export interface EventFilter {
+  jobs?: ReadonlySet<string>
+  pipeline?: string
+  topics?: ReadonlySet<string>
+}
+
+/** One connected client, as the hub sees it: where it is, and how to write to it. */
+export interface EventSink {
+  filter: EventFilter
+  /** The last outbox id this client has been sent (or skipped past). */
+  lastId: number
+  /** Writes a frame; false when the client cannot keep up and must go (it resumes by Last-Event-ID). */
+  write(frame: string): boolean
+  close(): void
+}
+
+export interface EventHub {
+  /**
+   * Adds a client. With `lastEventId` it first gets every kept event after it (from the outbox,
+   * however far back), then the live ones, with no gap and no repeat; an id older than what the
+   * outbox keeps gets a `reset` event first (reload, then listen). Returns an unsubscribe.
+   */
+  subscribe(sink: EventSink, lastEventId?: number): Promise<() => void>
+  /** Reads what is new in the outbox now (NOTIFY, a poll, or a hint from this process). */
+  wake(): void
+  /** Clients connected to this process. */
+  readonly size: number
+  stop(): Promise<void>
+}
+
+const PAGE = 1000
+const HEARTBEAT_MS = 15_000
+
+/** The SSE frame of an outbox row, rendered once however many clients get it. */
+export const frameOf = (row: OutboxRow) => `id: ${row.id}\nevent: ${row.topic}\ndata: ${row.data}\n\n`
+
+const matches = (filter: EventFilter, row: OutboxRow) =>
+  (!filter.topics || filter.topics.has(row.topic)) &&
+  (!filter.jobs || (row.job_id !== null && filter.jobs.has(row.job_id))) &&
+  (filter.pipeline === undefined || row.pipeline_id === filter.pipeline)
+
+/**
+ * Fans the outbox out to this process's SSE clients (DESIGN.md §7). One reader per process reads
+ * each new row once and writes its pre-rendered frame to every client that wants it. It reads
+ * when woken — by LISTEN/NOTIFY on PostgreSQL (`listen`), which carries only the id — and on a
+ * short poll while anyone is connected (the only signal on SQLite, and a safety net for a lost
+ * notification). Nothing is read while no one listens.
+ */
+export function createEventHub(options: {
+  db: Kysely<Database>
+  logger: Logger
+  /** How often to look while clients are connected. */
+  pollMs: number
+  heartbeatMs?: number
+  /** Subscribes to change notifications (PostgreSQL); resolves to an unsubscribe. */
+  listen?: (wake: () => void) => Promise<() => Promise<void>>
+}): EventHub {
+  const { db, logger } = options
+  const live = new Set<EventSink>()
+  /** The newest id read and dispatched to the live clients; null while nobody listens. */
+  let head: number | null = null
+  let pumping: Promise<void> | null = null
+  let again = false
+  let poll: NodeJS.Timeout | null = null
+  let heartbeat: NodeJS.Timeout | null = null
+  let unlisten: Promise<() => Promise<void>> | null = null
+  let stopped = false
+
+  async function start(): Promise<number> {
+    if (head === null) head = (await outboxBounds(db)).last
+    return head
+  }
+
+  function drop(sink: EventSink) {
+    live.delete(sink)
+    sink.close()
+    if (live.size === 0) idle()
+  }
+
+  function deliver(sink: EventSink, row: OutboxRow, frame: string): boolean {
+    if (row.id <= sink.lastId) return true
+    sink.lastId = row.id
+    if (!matches(sink.filter, row)) return true
+    return sink.write(frame)
+  }
+
+  async function pumpOnce(): Promise<void> {
+    const from = await start()
+    let after = from
+    for (;;) {
+      const rows = await readOutbox(db, after, PAGE)
+      for (const row of rows) {
+        const frame = frameOf(row)
+        for (const sink of live) if (!deliver(sink, row, frame)) drop(sink)
+        after = row.id
+      }
+      head = Math.max(head ?? 0, after)
+      if (rows.length < PAGE) return
+    }
+  }
+
+  function wake(): void {
+    if (stopped) return
+    if (pumping) {
+      again = true
+      return
+    }
+    pumping = (async () => {
+      do {
+        again = false
+        try {
+          await pumpOnce()
+        } catch (error) {
+          logger.warn({ err: error }, 'reading the event outbox failed; the next poll retries')
+        }
+      } while (again && !stopped)
+    })().finally(() => {
+      pumping = null
+    })
+  }
+
+  function active(): void {
+    if (poll) return
+    poll = setInterval(wake, options.pollMs)
+    poll.unref()
+    heartbeat = setInterval(() => {
+      for (const sink of live) if (!sink.write(': keep-alive\n\n')) drop(sink)
+    }, options.heartbeatMs ?? HEARTBEAT_MS)
+    heartbeat.unref()
+    if (options.listen && !unlisten)
+      unlisten = options.listen(wake).catch((error: unknown) => {
+        logger.warn({ err: error }, 'LISTEN for events failed; polling only')
+        return async () => {}
+      })
+  }
+
+  function idle(): void {
+    if (poll) clearInterval(poll)
+    if (heartbeat) clearInterval(heartbeat)
+    poll = heartbeat = null
+    // Nobody reads while nobody listens: the next client starts from the outbox as it is then.
+    head = null
+    // Keep the LISTEN connection: reconnecting on every first client would cost more than it saves.
+  }
+
+  return {
+    get size() {
+      return live.size
+    },
+    wake,
+    async subscribe(sink, lastEventId) {
+      const current = await start()
+      // A new client hears what commits from now on, not what the hub has yet to read.
+      if (lastEventId === undefined) sink.lastId = (await outboxBounds(db)).last
+      else {
+        const bounds = await outboxBounds(db)
+        // Events after the client's id were trimmed (or the id is not one of ours): it must reload.
+        if (lastEventId < bounds.first - 1 || lastEventId > bounds.last) {
+          sink.write(
+            `event: reset\ndata: {"reason":"the events after ${lastEventId} are no longer kept"}\n\n`,
+          )
+          sink.lastId = head ?? current
+        } else sink.lastId = lastEventId
+        // Catch up from the outbox until the client is level with the hub; joining in the same
+        // turn as the last check means the pump can neither skip it nor send it a row twice.
+        while (sink.lastId < (head ?? current)) {
+          const rows = await readOutbox(db, sink.lastId, PAGE)
+          if (rows.length === 0) break
+          for (const row of rows) {
+            if (!deliver(sink, row, frameOf(row))) {
+              sink.close()
+              return () => {}
+            }
+          }
+        }
+      }
+      live.add(sink)
+      active()
+      return () => {
+        if (live.delete(sink) && live.size === 0) idle()
+      }
+    },
+    async stop() {
+      stopped = true
+      idle()
+      for (const sink of [...live]) drop(sink)
+      await pumping
+      if (unlisten) await (await unlisten)()
+    },
+  }
+}
