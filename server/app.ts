@@ -13,6 +13,7 @@ import { adoptDataKey, authenticateDataKey } from './http/data-key.ts'
 import { renderError } from './http/errors.ts'
 import { route } from './http/route.ts'
 import { safeUrl } from './log.ts'
+import { alertRoutes } from './routes/alerts.routes.ts'
 import { audienceRoutes } from './routes/audiences.routes.ts'
 import { authRoutes } from './routes/auth.routes.ts'
 import { collectRoutes } from './routes/collect.routes.ts'
@@ -148,6 +149,7 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', pipelineRoutes)
     .route('/', jobRoutes)
     .route('/', eventRoutes)
+    .route('/', alertRoutes)
     .route('/', dataKeyRoutes)
     .route('/', streamRoutes)
     .route('/', collectRoutes)

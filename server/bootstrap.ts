@@ -10,6 +10,7 @@ import { LaneGate } from './data/lanes.ts'
 import { createUnifier } from './data/unifier.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
+import { createAlerts } from './events/alerts.ts'
 import { createEventHub } from './events/hub.ts'
 import { listenForOutbox } from './events/listen.ts'
 import { createDispatcher } from './executor/dispatcher.ts'
@@ -50,6 +51,7 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
       close: async () => {
         await deps.hub.stop()
         await deps.dispatcher.stop()
+        await deps.alerts.stop()
         await deps.unifier.stop()
         await deps.upstream.stop()
         await database.close()
@@ -91,6 +93,7 @@ export function buildDeps(
   return {
     ...base,
     hub,
+    alerts: createAlerts(base),
     lanes,
     loginLimiter: createLoginLimiter(),
     unifier: createUnifier({ ...base, lanes, upstream }),

@@ -21,6 +21,9 @@ export interface Config {
   adminEmail: string | undefined
   adminPassword: string | undefined
   logLevel: string
+  /** SMTP server for email alerts (`smtp://user:pass@host:587`, `smtps://...`); unset: no email. */
+  smtpUrl: string | undefined
+  smtpFrom: string
 }
 
 type Env = Record<string, string | undefined>
@@ -46,6 +49,19 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name}="${text}" must be a whole number from ${min} to ${max}`)
   }
   return value
+}
+
+function smtpUrl(env: Env): string | undefined {
+  const text = env.SLUICE_SMTP_URL
+  if (!text) return undefined
+  let url: URL | null = null
+  try {
+    url = new URL(text)
+  } catch {}
+  if (!url || !['smtp:', 'smtps:'].includes(url.protocol) || !url.hostname)
+    // The value may hold a password: name the setting, not the value.
+    throw new ConfigError('SLUICE_SMTP_URL must look like smtp://user:password@host:587 or smtps://host:465')
+  return text
 }
 
 /**
@@ -76,5 +92,7 @@ export function loadConfig(env: Env = process.env): Config {
     adminEmail: env.SLUICE_ADMIN_EMAIL || undefined,
     adminPassword: env.SLUICE_ADMIN_PASSWORD || undefined,
     logLevel: env.SLUICE_LOG_LEVEL || env.LOG_LEVEL || 'info',
+    smtpUrl: smtpUrl(env),
+    smtpFrom: env.SLUICE_SMTP_FROM || 'Sluice <sluice@localhost>',
   }
 }

@@ -13,14 +13,15 @@ export const OUTBOX_KEEP_MS = 24 * 3_600_000
 /** An upload silent this long has lost its sender or its process. */
 const STALE_UPLOAD_MS = 15 * 60_000
 
-type MaintenanceDeps = Pick<Deps, 'db' | 'clock' | 'logger' | 'unifier' | 'config'>
+type MaintenanceDeps = Pick<Deps, 'db' | 'clock' | 'logger' | 'unifier' | 'config' | 'alerts'>
 
 /**
  * Housekeeping on croner's clock (DESIGN.md §4), one live Cron per chore, never per job:
  * - hourly: raw messages past their stream's retention, jobs past SLUICE_PURGE_AFTER in a terminal
  *   status, live events older than a day, and uploads a dead process left half-received;
  * - every 10 s: the lease sweep, so no job shows running long after its worker died;
- * - every 30 s: a wake of the unifier, for what a failed pass or a missed wake left pending.
+ * - every 30 s: a wake of the unifier, for what a failed pass or a missed wake left pending;
+ * - every 5 s: alert rules evaluated, and due alert deliveries sent.
  * `protect` keeps a slow run from overlapping the next. Returns a stop function.
  */
 export function startMaintenance(deps: MaintenanceDeps): () => void {
@@ -56,6 +57,13 @@ export function startMaintenance(deps: MaintenanceDeps): () => void {
     new Cron('0 * * * *', options, hourly),
     new Cron('*/10 * * * * *', options, leases),
     new Cron('*/30 * * * * *', options, () => deps.unifier.wake()),
+    new Cron(
+      '*/5 * * * * *',
+      options,
+      chore('alerts', async () => {
+        await deps.alerts.tick()
+      }),
+    ),
   ]
   return () => {
     for (const cron of crons) cron.stop()

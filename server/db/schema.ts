@@ -239,6 +239,50 @@ export interface OutboxTable {
   data: string
 }
 
+export interface AlertRuleTable {
+  id: string
+  name: string
+  description: ColumnType<string, string | undefined, string>
+  job_id: string | null
+  /** JSON, `alertCondition` (server/events/alert-rules.ts). */
+  condition: string
+  /** JSON array of `StoredTarget`, secrets included: never answered, logged or exported. */
+  targets: string
+  enabled: ColumnType<number, number | undefined, number>
+  created_by: string
+  updated_by: string
+  created_at: string
+  updated_at: string
+}
+
+export interface AlertEpisodeTable {
+  id: string
+  rule_id: string
+  job_id: string
+  opened_at: string
+  closed_at: string | null
+  summary: string
+}
+
+export type AlertDeliveryStatus = 'pending' | 'sent' | 'failed'
+
+export interface AlertDeliveryTable {
+  id: string
+  episode_id: string
+  rule_id: string
+  /** Index into the rule's targets. */
+  target: number
+  kind: 'webhook' | 'email'
+  status: AlertDeliveryStatus
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: string | null
+  claimed_until: string | null
+  claim_token: string | null
+  last_error: string | null
+  sent_at: string | null
+  created_at: string
+}
+
 /** Named numbers: `profile_change`, `generation`, `tombstone_floor`. */
 export interface CounterTable {
   name: string
@@ -332,6 +376,9 @@ export interface Database {
   profile_tombstones: ProfileTombstoneTable
   counters: CounterTable
   outbox: OutboxTable
+  alert_rules: AlertRuleTable
+  alert_episodes: AlertEpisodeTable
+  alert_deliveries: AlertDeliveryTable
   suppressions: SuppressionTable
   settings: SettingTable
 }

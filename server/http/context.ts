@@ -8,6 +8,7 @@ import type { Unifier } from '../data/unifier.ts'
 import type { Dialect } from '../db/database.ts'
 import type { Database } from '../db/schema.ts'
 import type { Principal } from '../db/sessions.repo.ts'
+import type { Alerts } from '../events/alerts.ts'
 import type { EventHub } from '../events/hub.ts'
 import type { Dispatcher } from '../executor/dispatcher.ts'
 import type { UpstreamWaker } from '../executor/upstream-waker.ts'
@@ -32,6 +33,8 @@ export interface Deps {
   upstream: UpstreamWaker
   /** Fans the outbox out to this process's SSE clients. */
   hub: EventHub
+  /** Alert rules: evaluation and deliveries. */
+  alerts: Alerts
 }
 
 export interface AppEnv {

@@ -78,9 +78,10 @@ export const eventRoutes = new Hono<AppEnv>().get(
     const lastEventId = resumeFrom === undefined ? undefined : Number(resumeFrom)
     const outgoing = c.env?.outgoing
     const incoming = c.env?.incoming
+    // Headers go out only once the client is subscribed: whatever commits after it sees the
+    // stream open reaches it.
     if (outgoing && incoming) {
       outgoing.writeHead(200, HEADERS)
-      outgoing.write('retry: 3000\n\n')
       const sink: EventSink = {
         filter,
         lastId: 0,
@@ -92,38 +93,41 @@ export const eventRoutes = new Hono<AppEnv>().get(
         close: () => outgoing.end(),
       }
       const unsubscribe = await hub.subscribe(sink, lastEventId)
+      outgoing.write('retry: 3000\n\n')
       if (incoming.destroyed || outgoing.destroyed) unsubscribe()
       else outgoing.once('close', unsubscribe)
       return RESPONSE_ALREADY_SENT
     }
     const encoder = new TextEncoder()
-    let unsubscribe: (() => void) | null = null
+    let controller!: ReadableStreamDefaultController<Uint8Array>
     let open = true
+    let unsubscribe: (() => void) | null = null
     const stream = new ReadableStream<Uint8Array>({
-      async start(controller) {
-        controller.enqueue(encoder.encode('retry: 3000\n\n'))
-        const sink: EventSink = {
-          filter,
-          lastId: 0,
-          write: (frame) => {
-            if (!open) return false
-            controller.enqueue(encoder.encode(frame))
-            return (controller.desiredSize ?? 0) > -MAX_BUFFERED
-          },
-          close: () => {
-            if (open) controller.close()
-            open = false
-          },
-        }
-        unsubscribe = await hub.subscribe(sink, lastEventId)
-        // The reader may have gone while the catch-up ran.
-        if (!open) unsubscribe()
+      start: (opened) => {
+        controller = opened
       },
       cancel: () => {
         open = false
         unsubscribe?.()
       },
     })
+    unsubscribe = await hub.subscribe(
+      {
+        filter,
+        lastId: 0,
+        write: (frame) => {
+          if (!open) return false
+          controller.enqueue(encoder.encode(frame))
+          return (controller.desiredSize ?? 0) > -MAX_BUFFERED
+        },
+        close: () => {
+          if (open) controller.close()
+          open = false
+        },
+      },
+      lastEventId,
+    )
+    controller.enqueue(encoder.encode('retry: 3000\n\n'))
     return new Response(stream, { status: 200, headers: HEADERS })
   },
 )

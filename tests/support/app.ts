@@ -25,11 +25,11 @@ export interface SendOptions extends Caller {
   headers?: Record<string, string>
 }
 
-/** The real app over a real database of `dialect`, with a hand-moved clock. */
-export async function createTestApp(dialect: Dialect) {
+/** The real app over a real database of `dialect`, with a hand-moved clock; `env` adds settings. */
+export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}) {
   const database = await openTestDatabase(dialect)
   const clock = manualClock('2026-03-01T12:00:00.000Z')
-  const config = loadConfig({ SLUICE_DATA_DIR: database.dataDir, SLUICE_DB: database.url })
+  const config = loadConfig({ ...env, SLUICE_DATA_DIR: database.dataDir, SLUICE_DB: database.url })
   const deps: Deps = buildDeps({
     db: database.db,
     dialect,
@@ -104,6 +104,7 @@ export async function createTestApp(dialect: Dialect) {
     close: async () => {
       await deps.hub.stop()
       await deps.dispatcher.stop()
+      await deps.alerts.stop()
       await deps.unifier.stop()
       await database.close()
     },
@@ -119,11 +120,17 @@ export function cookieOf(headers: Headers): string {
   return `sluice_session=${match[1]}`
 }
 
-/** Builds a test app before the suite and closes it after; read it through the getter. */
-export function useTestApp(dialect: Dialect): () => TestApp {
+/**
+ * Builds a test app before the suite and closes it after; read it through the getter. `env` (or
+ * a function giving it, for settings known only once the suite's own servers run) adds settings.
+ */
+export function useTestApp(
+  dialect: Dialect,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): () => TestApp {
   let testApp: TestApp | undefined
   beforeAll(async () => {
-    testApp = await createTestApp(dialect)
+    testApp = await createTestApp(dialect, typeof env === 'function' ? env() : env)
   })
   afterAll(async () => {
     await testApp?.close()

@@ -41,6 +41,13 @@ describe('settings', () => {
     expect(() => loadConfig({ SLUICE_FAIL_AFTER: 'ten hours' })).toThrow(/SLUICE_FAIL_AFTER/)
     expect(() => loadConfig({ PORT: '99999' })).toThrow(/PORT/)
     expect(() => loadConfig({ SLUICE_WORKER_CONCURRENCY: '0' })).toThrow(/SLUICE_WORKER_CONCURRENCY/)
+    // The SMTP URL may carry a password: the message names the setting, never the value.
+    const smtp = () => loadConfig({ SLUICE_SMTP_URL: 'http://mailer:hunter2@example.com' })
+    expect(smtp).toThrow(/SLUICE_SMTP_URL/)
+    expect(smtp).not.toThrow(/hunter2/)
+    expect(loadConfig({ SLUICE_SMTP_URL: 'smtp://u:p@127.0.0.1:2525' }).smtpUrl).toBe(
+      'smtp://u:p@127.0.0.1:2525',
+    )
   })
 })
 
