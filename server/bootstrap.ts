@@ -12,7 +12,7 @@ import { migrateToLatest, openDatabase } from './db/database.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
 import { createAlerts } from './events/alerts.ts'
 import { createEventHub } from './events/hub.ts'
-import { listenForOutbox } from './events/listen.ts'
+import { listenFor, OUTBOX_CHANNEL, WAKE_CHANNEL } from './events/listen.ts'
 import { createDispatcher } from './executor/dispatcher.ts'
 import { createUpstreamWaker } from './executor/upstream-waker.ts'
 import type { Deps } from './http/context.ts'
@@ -79,7 +79,13 @@ export function buildDeps(
   base: Pick<Deps, 'db' | 'dialect' | 'config' | 'clock' | 'logger' | 'version'>,
 ): Deps {
   const lanes = new LaneGate()
-  const dispatcher = createDispatcher({ ...base, lanes })
+  const dispatcher = createDispatcher({
+    ...base,
+    lanes,
+    ...(base.dialect === 'postgres'
+      ? { listen: (wake: () => void) => listenFor(base.config.db, WAKE_CHANNEL, base.logger, wake) }
+      : {}),
+  })
   const upstream = createUpstreamWaker(base, () => dispatcher.wake())
   // SQLite has no notifications: a short poll while clients listen is the signal (one indexed
   // read, nothing while no one listens). PostgreSQL NOTIFYs; its poll is a safety net.
@@ -88,7 +94,7 @@ export function buildDeps(
     db: base.db,
     logger: base.logger,
     pollMs: postgres ? 1000 : 50,
-    ...(postgres ? { listen: (wake) => listenForOutbox(base.config.db, base.logger, wake) } : {}),
+    ...(postgres ? { listen: (wake) => listenFor(base.config.db, OUTBOX_CHANNEL, base.logger, wake) } : {}),
   })
   return {
     ...base,

@@ -1,26 +1,60 @@
 import { serve } from '@hono/node-server'
+import { Hono } from 'hono'
 import { createApp } from './app.ts'
 import { openDeps, ROOT } from './bootstrap.ts'
 import { ensureClientBuilt } from './client-build.ts'
 import { ConfigError, loadConfig } from './config.ts'
 import { startMaintenance } from './data/maintenance.ts'
 import { STOP_GRACE_MS } from './executor/dispatcher.ts'
+import type { AppEnv } from './http/context.ts'
 import { createLogger } from './log.ts'
+import { healthRoutes } from './routes/health.routes.ts'
 
-/** `npm start`: build the UI if stale, migrate, serve UI and API on one port, stop cleanly. */
+/**
+ * What this process does (DESIGN.md §8): `all` (`npm start`) serves the UI and API and runs the
+ * executor; `api` (`npm run start:api`) only serves; `worker` (`npm run start:worker`) only runs
+ * the executor, its maintenance and alerts, answering nothing but `/api/health` on PORT. Split
+ * processes coordinate through PostgreSQL alone: leases, SKIP LOCKED, the outbox and NOTIFY.
+ */
+export type ProcessMode = 'all' | 'api' | 'worker'
+
+function modeOf(argv: string[]): ProcessMode {
+  if (argv.includes('--worker')) return 'worker'
+  if (argv.includes('--api')) return 'api'
+  return 'all'
+}
+
 async function main(): Promise<void> {
+  const mode = modeOf(process.argv.slice(2))
   const config = loadConfig()
-  const logger = createLogger({ level: config.logLevel })
+  if (mode !== 'all' && config.dialect === 'sqlite') {
+    throw new ConfigError(
+      `start:${mode} runs ${mode === 'worker' ? 'the executor' : 'the API'} apart from the rest, which needs ` +
+        'PostgreSQL (SLUICE_DB=postgres://...): SQLite is one process. Use `npm start` for SQLite, or move ' +
+        'this deployment with `npm run migrate-to -- postgres://...`',
+    )
+  }
+  const logger = createLogger({ level: config.logLevel }).child({ mode })
   const clientDir =
-    process.env.SLUICE_SKIP_CLIENT_BUILD === '1' ? undefined : ensureClientBuilt(ROOT, (m) => logger.info(m))
+    mode === 'worker' || process.env.SLUICE_SKIP_CLIENT_BUILD === '1'
+      ? undefined
+      : ensureClientBuilt(ROOT, (m) => logger.info(m))
   const { deps, close } = await openDeps(config, logger)
-  const app = createApp(deps, clientDir ? { clientDir } : {})
-  const stopMaintenance = startMaintenance(deps)
-  deps.dispatcher.start()
+  const app =
+    mode === 'worker'
+      ? new Hono<AppEnv>()
+          .use('*', async (c, next) => {
+            c.set('deps', deps)
+            await next()
+          })
+          .route('/', healthRoutes)
+      : createApp(deps, clientDir ? { clientDir } : {})
+  const stopMaintenance = mode === 'api' ? () => {} : startMaintenance(deps)
+  if (mode !== 'api') deps.dispatcher.start()
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     logger.info(
       { url: `http://${config.host}:${info.port}`, db: deps.dialect, dataDir: config.dataDir },
-      'Sluice is listening',
+      mode === 'worker' ? 'Sluice worker is running (health on this port)' : 'Sluice is listening',
     )
   })
   let stopping = false

@@ -1,16 +1,19 @@
 import pg from 'pg'
 import type { Logger } from '../log.ts'
 
-/** The channel the outbox trigger NOTIFYs (migration 0008); the payload is only the outbox id. */
+/** The channel the outbox trigger NOTIFYs (migration 0009); the payload is only the outbox id. */
 export const OUTBOX_CHANNEL = 'sluice_outbox'
+/** Deploy, resume and run-now NOTIFY this: workers claim at once instead of at their next poll. */
+export const WAKE_CHANNEL = 'sluice_wake'
 
 /**
  * LISTENs on its own connection (a pooled one would be handed to queries) and calls `wake` for
  * every notification. A dropped connection is reopened after a second; the hub's poll covers what
  * was missed meanwhile. Resolves to a function that closes it.
  */
-export async function listenForOutbox(
+export async function listenFor(
   url: string,
+  channel: string,
   logger: Logger,
   wake: () => void,
 ): Promise<() => Promise<void>> {
@@ -22,19 +25,19 @@ export async function listenForOutbox(
     const next = new pg.Client({ connectionString: url })
     next.on('notification', () => wake())
     next.on('error', (error) => {
-      logger.warn({ err: error }, 'the events LISTEN connection failed; reconnecting')
+      logger.warn({ err: error, channel }, 'a LISTEN connection failed; reconnecting')
       next.end().catch(() => undefined)
       if (client === next) client = null
       schedule()
     })
     await next.connect()
-    await next.query(`listen ${OUTBOX_CHANNEL}`)
+    await next.query(`listen ${channel}`)
     if (closed) {
       await next.end()
       return
     }
     client = next
-    // Whatever happened while it was down is in the outbox: read it now.
+    // Whatever was notified while it was down is missed: look now.
     wake()
   }
   const schedule = () => {
@@ -42,7 +45,7 @@ export async function listenForOutbox(
     retry = setTimeout(() => {
       retry = null
       open().catch((error: unknown) => {
-        logger.warn({ err: error }, 'the events LISTEN connection could not reopen; retrying')
+        logger.warn({ err: error, channel }, 'a LISTEN connection could not reopen; retrying')
         schedule()
       })
     }, 1000)

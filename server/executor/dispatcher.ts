@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import { Cron } from 'croner'
+import { sql } from 'kysely'
+import { isPostgres } from '../db/locks.ts'
 import type { Job } from '../db/schema.ts'
+import { WAKE_CHANNEL } from '../events/listen.ts'
 import type { Deps } from '../http/context.ts'
 import { concurrencyCaps } from './budgets.ts'
 import { runEnrichmentUnit } from './enrichment-unit.ts'
@@ -22,8 +25,13 @@ export const STOP_GRACE_MS = 5000
 export interface Dispatcher {
   /** Claims and runs what is due now, up to the free concurrency; resolves when those units end. */
   tick(): Promise<void>
-  /** A deploy, resume or run-now: look at once instead of at the next timer. */
+  /** Look at once instead of at the next timer (this process). */
   wake(): void
+  /**
+   * A deploy, resume or run-now: wakes this process and, on PostgreSQL, every worker (NOTIFY),
+   * so work made due by an API process starts at once wherever it is claimed.
+   */
+  poke(): void
   start(): void
   /**
    * Stops claiming; running units end at their next batch boundary and hand their jobs back. A
@@ -34,7 +42,11 @@ export interface Dispatcher {
   readonly active: number
 }
 
-type DispatcherDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'> & Partial<Pick<Deps, 'lanes'>>
+type DispatcherDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'> &
+  Partial<Pick<Deps, 'lanes'>> & {
+    /** Subscribes to pokes from other processes (PostgreSQL LISTEN); resolves to an unsubscribe. */
+    listen?: (wake: () => void) => Promise<() => Promise<void>>
+  }
 
 /**
  * Cron decides when; the dispatcher decides who (DESIGN.md §4). It claims due jobs (its lease makes
@@ -53,6 +65,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   // Aborted by stop(): running units end at their next batch boundary and hand their jobs back.
   let stopping = new AbortController()
   let interrupting = new AbortController()
+  let unlisten: Promise<(() => Promise<void>) | null> | null = null
 
   function launch(job: Job): Promise<unknown> {
     const units = {
@@ -142,11 +155,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       await Promise.all(await claim())
     },
     wake,
+    poke() {
+      wake()
+      if (isPostgres(deps.db))
+        sql`select pg_notify(${WAKE_CHANNEL}, '')`
+          .execute(deps.db)
+          .catch((error: unknown) => deps.logger.warn({ err: error }, 'could not notify the workers'))
+    },
     start() {
       stopped = false
       if (stopping.signal.aborted) stopping = new AbortController()
       if (interrupting.signal.aborted) interrupting = new AbortController()
       poll = new Cron('* * * * * *', { unref: true, protect: true }, wake)
+      if (deps.listen && !unlisten)
+        unlisten = deps.listen(wake).catch((error: unknown) => {
+          deps.logger.warn({ err: error }, 'LISTEN for wakes failed; polling every second only')
+          return null
+        })
       wake()
     },
     async stop(graceMs = STOP_GRACE_MS) {
@@ -155,6 +180,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       poll?.stop()
       poll = null
       if (timer) clearTimeout(timer)
+      const listening = unlisten
+      unlisten = null
+      await (await listening)?.()
       await passing
       const grace = setTimeout(() => interrupting.abort(), graceMs)
       await Promise.allSettled([...running])

@@ -77,7 +77,7 @@ async function transition(c: Context<AppEnv>, action: 'pause' | 'resume') {
   // A resumed collect source has stored messages waiting to be unified; a resumed job is due now.
   if (action === 'resume') {
     unifier.wake()
-    c.get('deps').dispatcher.wake()
+    c.get('deps').dispatcher.poke()
   }
   return c.json(toJobDetail((await findJob(db, id))!, config), 200)
 }
@@ -223,7 +223,7 @@ export const jobRoutes = new Hono<AppEnv>()
         }
         await updateJob(trx, id, { next_run_at: at, updated_at: at })
       })
-      dispatcher.wake()
+      dispatcher.poke()
       return c.json(toJobDetail((await findJob(db, id))!, config), 200)
     },
   )

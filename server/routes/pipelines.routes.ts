@@ -228,7 +228,7 @@ export const pipelineRoutes = new Hono<AppEnv>()
       // A deploy can release a held stream (a node removed, or its stream renamed), and its new
       // jobs are due now.
       c.get('deps').unifier.wake()
-      c.get('deps').dispatcher.wake()
+      c.get('deps').dispatcher.poke()
       return c.json(result, 200)
     },
   )

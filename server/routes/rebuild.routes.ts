@@ -147,7 +147,7 @@ export const rebuildRoutes = new Hono<AppEnv>()
         return id
       })
       c.get('log').info({ jobId }, 'profile rebuild requested')
-      dispatcher.wake()
+      dispatcher.poke()
       return c.json({ jobId }, 202)
     },
   )

@@ -86,7 +86,7 @@ async function* read(
       records.push({
         key: `r${index}`,
         eventTime: ctx.now().toISOString(),
-        data: { email: personEmail(index), index },
+        data: { email: personEmail(index), index, pid: process.pid },
       })
     }
     offset = stop

@@ -39,6 +39,8 @@ export interface StartOptions {
   port?: number
   /** Register the test-only scripted source in the server process. */
   scripted?: boolean
+  /** `npm run start:api` or `start:worker` instead of `npm start`. */
+  mode?: 'api' | 'worker'
 }
 
 /**
@@ -57,7 +59,8 @@ export async function startSluice(
     'tsx',
     ...(options.scripted ? ['--import', './tests/support/register-scripted.ts'] : []),
   ]
-  const child = spawn(process.execPath, [...args, 'server/index.ts'], {
+  const mode = options.mode ? [`--${options.mode}`] : []
+  const child = spawn(process.execPath, [...args, 'server/index.ts', ...mode], {
     env: {
       ...process.env,
       PORT: String(port),

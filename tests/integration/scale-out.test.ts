@@ -1,0 +1,227 @@
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { CRASH_ENV, until } from '../support/crash.ts'
+import { openTestDatabase } from '../support/dialects.ts'
+import { scriptedSource } from '../support/scripted-source.ts'
+import { type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
+import { openEvents } from '../support/sse.ts'
+
+const JOBS = 1000
+const PIPELINES = 10
+
+/**
+ * DESIGN.md §8 with real processes on one real PostgreSQL: API processes that only serve, workers
+ * that only run jobs, coordinated by the database alone.
+ */
+describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one PostgreSQL', () => {
+  let database: Awaited<ReturnType<typeof openTestDatabase>>
+  const processes: RunningSluice[] = []
+  const dirs: string[] = []
+  beforeAll(async () => {
+    database = await openTestDatabase('postgres')
+  })
+  afterAll(async () => {
+    for (const sluice of processes) await sluice.stop()
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+    await database?.close()
+  })
+  const spawn = async (mode: 'api' | 'worker', env: Record<string, string> = {}) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${mode}-`))
+    dirs.push(dir)
+    const sluice = await startSluice(
+      { ...CRASH_ENV, SLUICE_DB: database.url, ...env },
+      { dataDir: dir, scripted: true, mode },
+    )
+    processes.push(sluice)
+    return sluice
+  }
+  const db = () => database.db
+  const count = async (query: ReturnType<typeof sql<{ n: number }>>) =>
+    Number((await query.execute(db())).rows[0]!.n)
+  const holding = async (pid: number) =>
+    (await db().selectFrom('jobs').select('id').where('lease_owner', 'like', `%:${pid}:%`).execute()).map(
+      (row) => row.id,
+    )
+
+  it('runs 1,000 due jobs exactly once across three workers, through a kill -9 and a SIGSTOP past the lease', async () => {
+    const api = await spawn('api')
+    const admin = await signInRemote(api.base)
+    // Ten pipelines of a hundred one-time jobs, each taking 50–500 ms.
+    for (let p = 0; p < PIPELINES; p++) {
+      const nodes = Array.from({ length: JOBS / PIPELINES }, (_, n) => {
+        const i = p * (JOBS / PIPELINES) + n
+        return {
+          ...scriptedSource(
+            `s${n}`,
+            { records: 1, batchSize: 1, total: 1, batchDelayMs: 50 + ((i * 37) % 451) },
+            'once',
+          ),
+          position: { x: n * 10, y: p * 10 },
+        }
+      })
+      const created = await admin.call('POST', '/api/pipelines', {
+        name: `Load ${p}`,
+        document: { version: 1, nodes, edges: [] },
+      })
+      expect(created.status).toBe(201)
+      const deployed = await admin.call('POST', `/api/pipelines/${created.json.id}/deploy`, {})
+      expect(deployed.status).toBe(200)
+    }
+    expect(await count(sql`select count(*)::int as n from jobs where status = 'sleeping'`)).toBe(JOBS)
+    const env = { SLUICE_WORKER_CONCURRENCY: '25' }
+    const [killed, frozen] = await Promise.all([
+      spawn('worker', env),
+      spawn('worker', env),
+      spawn('worker', env),
+    ])
+    const completed = () => count(sql`select count(*)::int as n from jobs where status = 'completed'`)
+
+    await until('150 completed jobs', async () => (await completed()) >= 150, 120_000)
+    const killedHeld = await holding(killed!.process.pid!)
+    const killedAt = Date.now()
+    killed!.process.kill('SIGKILL')
+    expect((await killed!.exited).signal).toBe('SIGKILL')
+
+    await until('400 completed jobs', async () => (await completed()) >= 400, 120_000)
+    const frozenHeld = await holding(frozen!.process.pid!)
+    const frozenAt = Date.now()
+    frozen!.process.kill('SIGSTOP')
+    // Whatever the frozen worker had sent before the signal has landed by now.
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const atFreeze = await count(sql`select coalesce(max(seq), 0)::int as n from raw_messages`)
+    await until('every job to complete', async () => (await completed()) === JOBS, 180_000)
+    frozen!.process.kill('SIGCONT')
+    // Woken past its lease, mid-unit: its fencing fails, so nothing it had in hand lands.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+
+    console.info(
+      `scale-out: kill -9 took ${killedHeld.length} running jobs, SIGSTOP froze ${frozenHeld.length}; all ${JOBS} completed`,
+    )
+    expect(killedHeld.length).toBeGreaterThan(0)
+    expect(frozenHeld.length).toBeGreaterThan(0)
+    const frozenPid = frozen!.process.pid!
+    expect(
+      await count(
+        sql`select count(*)::int as n from raw_messages where seq > ${atFreeze} and payload like ${`%"pid":${frozenPid}}%`}`,
+      ),
+    ).toBe(0)
+    // One run per job and due time, each a success that stored its one record once.
+    const runs = await db().selectFrom('job_runs').selectAll().execute()
+    expect(runs).toHaveLength(JOBS)
+    expect(new Set(runs.map((run) => `${run.job_id}|${run.due_at}`)).size).toBe(JOBS)
+    // (Every job's one record is the same person, so only the first run changes a profile.)
+    expect(runs.filter((run) => run.outcome !== 'success')).toEqual([])
+    expect(await count(sql`select count(distinct job_id)::int as n from raw_messages`)).toBe(JOBS)
+    expect(await count(sql`select count(*)::int as n from raw_messages`)).toBe(JOBS)
+    // What the dead and the frozen worker held was finished by them before the signal, or carried
+    // on by another worker in the same run row (which names who carried it) — most of it carried.
+    const carriedBy = (held: string[], pid: number, at: number) => {
+      const mine = new RegExp(`:${pid}:`)
+      const rows = runs.filter((run) => held.includes(run.job_id))
+      expect(rows).toHaveLength(held.length)
+      for (const run of rows)
+        if (mine.test(run.worker)) expect(Date.parse(run.ended_at!)).toBeLessThanOrEqual(at)
+      return rows.filter((run) => !mine.test(run.worker)).length
+    }
+    expect(carriedBy(killedHeld, killed!.process.pid!, killedAt)).toBeGreaterThan(0)
+    expect(carriedBy(frozenHeld, frozenPid, frozenAt)).toBeGreaterThan(0)
+    expect(await count(sql`select count(*)::int as n from job_logs where event in ('Error', 'Failed')`)).toBe(
+      0,
+    )
+  }, 300_000)
+
+  it('an SSE client on API process A sees a worker change a job, and resumes on API process B without gaps or repeats', async () => {
+    const [a, b] = await Promise.all([spawn('api'), spawn('api')])
+    const admin = await signInRemote(a.base)
+    const document = {
+      version: 1,
+      nodes: [scriptedSource('s', { records: 3, batchSize: 1, batchDelayMs: 20 }, { every: '1h' })],
+      edges: [],
+    }
+    const created = await admin.call('POST', '/api/pipelines', { name: 'Watched', document })
+    const sse = await openEvents(`${a.base}/api/events?pipeline=${created.json.id}`, { cookie: admin.cookie })
+    const deployed = await admin.call('POST', `/api/pipelines/${created.json.id}/deploy`, {})
+    const job = deployed.json.jobs[0].jobId as string
+    const isSynced = (e: { topic: string; data: Record<string, unknown> }) =>
+      e.topic === 'job.log' && e.data.event === 'Synced'
+    // A worker claims it: the running status travels worker → PostgreSQL → NOTIFY → process A.
+    await sse.until((e) => e.topic === 'job.status' && e.data.status === 'running', 20_000)
+    await sse.until(isSynced, 20_000)
+    await sse.until(
+      (e) => e.topic === 'job.status' && e.data.status === 'sleeping' && e.data.jobId === job,
+      20_000,
+    )
+    sse.close()
+    const last = sse.received.at(-1)!.id
+
+    // While no one listens: a run made on process B, executed by a worker.
+    expect((await admin.call('POST', `/api/jobs/${job}/run`)).status).toBe(200)
+    await until('the second run to end', async () => {
+      const runs = await db().selectFrom('job_runs').select('ended_at').where('job_id', '=', job).execute()
+      return runs.length === 2 && runs.every((run) => run.ended_at !== null)
+    })
+    const signedInB = await signInRemote(b.base)
+    const resumed = await openEvents(`${b.base}/api/events?pipeline=${created.json.id}`, {
+      cookie: signedInB.cookie,
+      lastEventId: last,
+    })
+    const missed = (
+      await db()
+        .selectFrom('outbox')
+        .select('id')
+        .where('pipeline_id', '=', created.json.id)
+        .where('id', '>', last)
+        .orderBy('id')
+        .execute()
+    ).map((row) => Number(row.id))
+    expect(missed.length).toBeGreaterThan(5)
+    await resumed.until((e) => e.id === missed.at(-1), 20_000)
+    // And live again on B: a third run.
+    expect((await signedInB.call('POST', `/api/jobs/${job}/run`)).status).toBe(200)
+    await resumed.until(isSynced, 20_000, missed.length)
+    await resumed.until(
+      (e) => e.topic === 'job.status' && e.data.status === 'sleeping',
+      20_000,
+      missed.length + 1,
+    )
+    const all = (
+      await db()
+        .selectFrom('outbox')
+        .select('id')
+        .where('pipeline_id', '=', created.json.id)
+        .where('id', '>', last)
+        .orderBy('id')
+        .execute()
+    ).map((row) => Number(row.id))
+    expect(resumed.received.map((e) => e.id)).toEqual(all)
+    expect(new Set([...sse.received.map((e) => e.id), ...resumed.received.map((e) => e.id)]).size).toBe(
+      sse.received.length + resumed.received.length,
+    )
+    resumed.close()
+  }, 120_000)
+})
+
+describe('split processes on SQLite', () => {
+  it('refuses start:worker and start:api with a message saying why and what to do', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-refuse-'))
+    try {
+      for (const mode of ['worker', 'api']) {
+        const run = spawnSync(process.execPath, ['--import', 'tsx', 'server/index.ts', `--${mode}`], {
+          env: { ...process.env, SLUICE_DATA_DIR: dir, SLUICE_DB: '', PORT: '0' },
+          encoding: 'utf8',
+        })
+        expect(run.status, run.stderr).toBe(1)
+        expect(run.stderr).toMatch(
+          /needs PostgreSQL \(SLUICE_DB=postgres:\/\/\.\.\.\): SQLite is one process/,
+        )
+        expect(run.stderr).toMatch(/npm start/)
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
+})
