@@ -9,6 +9,7 @@ import { recoverUploads } from './data/bulk-upload.ts'
 import { LaneGate } from './data/lanes.ts'
 import { createUnifier } from './data/unifier.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
+import { serialize } from './db/locks.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
 import { createAlerts } from './events/alerts.ts'
 import { createEventHub } from './events/hub.ts'
@@ -116,13 +117,20 @@ async function ensureFirstAdmin(deps: Deps): Promise<void> {
     throw new Error('set both SLUICE_ADMIN_EMAIL and SLUICE_ADMIN_PASSWORD, or neither')
   if (adminPassword.length < 8) throw new Error('SLUICE_ADMIN_PASSWORD must be at least 8 characters')
   if ((await countUsers(deps.db)) > 0) return
-  await insertUser(deps.db, {
-    email: adminEmail,
-    name: adminEmail.split('@')[0] ?? 'admin',
-    role: 'admin',
-    passwordHash: await hashPassword(adminPassword),
-    createdBy: null,
-    at: deps.clock.now().toISOString(),
+  const passwordHash = await hashPassword(adminPassword)
+  // Several processes starting at once on one PostgreSQL: one of them creates the admin.
+  const created = await deps.db.transaction().execute(async (trx) => {
+    await serialize(trx, 'sluice.first-admin')
+    if ((await countUsers(trx)) > 0) return false
+    await insertUser(trx, {
+      email: adminEmail,
+      name: adminEmail.split('@')[0] ?? 'admin',
+      role: 'admin',
+      passwordHash,
+      createdBy: null,
+      at: deps.clock.now().toISOString(),
+    })
+    return true
   })
-  deps.logger.info({ email: adminEmail.toLowerCase() }, 'first admin created from the environment')
+  if (created) deps.logger.info({ email: adminEmail.toLowerCase() }, 'first admin created from the environment')
 }

@@ -6,6 +6,7 @@ import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { CRASH_ENV, until } from '../support/crash.ts'
 import { openTestDatabase } from '../support/dialects.ts'
+import { smtpReceiver, webhookReceiver } from '../support/receivers.ts'
 import { scriptedSource } from '../support/scripted-source.ts'
 import { type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
 import { openEvents } from '../support/sse.ts'
@@ -29,6 +30,7 @@ describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one Po
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
     await database?.close()
   })
+  const workers: RunningSluice[] = []
   const spawn = async (mode: 'api' | 'worker', env: Record<string, string> = {}) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${mode}-`))
     dirs.push(dir)
@@ -37,6 +39,7 @@ describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one Po
       { dataDir: dir, scripted: true, mode },
     )
     processes.push(sluice)
+    if (mode === 'worker') workers.push(sluice)
     return sluice
   }
   const db = () => database.db
@@ -202,6 +205,71 @@ describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one Po
       sse.received.length + resumed.received.length,
     )
     resumed.close()
+  }, 120_000)
+  it('alerts fire once per rule and episode from two worker processes, to the webhook and the SMTP server', async () => {
+    // Every worker shares the settings (here: SMTP); the ones of the earlier tests go.
+    for (const worker of workers.splice(0)) await worker.stop()
+    const hook = await webhookReceiver()
+    const mail = await smtpReceiver()
+    try {
+      const env = { SLUICE_SMTP_URL: mail.url(), SLUICE_FAIL_AFTER: '2s', SLUICE_RETRY_BASE: '300ms' }
+      const [api] = await Promise.all([spawn('api', env), spawn('worker', env), spawn('worker', env)])
+      const admin = await signInRemote(api!.base)
+      const document = { version: 1, nodes: [scriptedSource('s', { steps: ['transient'] })], edges: [] }
+      const created = await admin.call('POST', '/api/pipelines', { name: 'Alerted', document })
+      const job = (await admin.call('POST', `/api/pipelines/${created.json.id}/deploy`, {})).json.jobs[0]
+        .jobId
+      for (const [name, condition] of [
+        ['Streak', { kind: 'error_streak', errors: 2 }],
+        ['Failed', { kind: 'failed' }],
+      ] as const) {
+        const rule = await admin.call('POST', '/api/alerts', {
+          name,
+          jobId: job,
+          condition,
+          targets: [
+            { type: 'webhook', url: hook.url(`/${name}`) },
+            { type: 'email', to: [`${name.toLowerCase()}@example.com`] },
+          ],
+        })
+        expect(rule.status).toBe(201)
+      }
+      await until(
+        'both alerts on both channels',
+        () => hook.received.length >= 2 && mail.received.length >= 2,
+        60_000,
+      )
+      // Both workers evaluate every five seconds: let them, several times over.
+      await new Promise((resolve) => setTimeout(resolve, 11_000))
+      expect(hook.received.map((request) => request.path).sort()).toEqual(['/Failed', '/Streak'])
+      expect(mail.received.map((message) => message.to[0]).sort()).toEqual([
+        'failed@example.com',
+        'streak@example.com',
+      ])
+      expect(JSON.parse(hook.received.find((r) => r.path === '/Failed')!.body).sluice.job.id).toBe(job)
+    } finally {
+      await hook.stop()
+      await mail.stop()
+    }
+  }, 120_000)
+  it('processes starting at once on an empty database agree on one first admin', async () => {
+    const empty = await openTestDatabase('postgres')
+    try {
+      const started = await Promise.all(
+        (['api', 'worker', 'worker'] as const).map(async (mode) => {
+          const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-first-${mode}-`))
+          dirs.push(dir)
+          const sluice = await startSluice({ ...CRASH_ENV, SLUICE_DB: empty.url }, { dataDir: dir, mode })
+          processes.push(sluice)
+          return sluice
+        }),
+      )
+      const users = await empty.db.selectFrom('users').select(['email', 'role']).execute()
+      expect(users).toEqual([{ email: 'admin@example.com', role: 'admin' }])
+      for (const sluice of started) await sluice.stop()
+    } finally {
+      await empty.close()
+    }
   }, 120_000)
 })
 
