@@ -132,5 +132,6 @@ async function ensureFirstAdmin(deps: Deps): Promise<void> {
     })
     return true
   })
-  if (created) deps.logger.info({ email: adminEmail.toLowerCase() }, 'first admin created from the environment')
+  if (created)
+    deps.logger.info({ email: adminEmail.toLowerCase() }, 'first admin created from the environment')
 }
