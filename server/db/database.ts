@@ -5,6 +5,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { startCheckpointer } from './checkpointer.ts'
 import { migrations } from './migrations/index.ts'
+import { registerPgPool } from './pg-handle.ts'
 import type { Database } from './schema.ts'
 import { registerSqlite } from './sqlite-handle.ts'
 
@@ -50,6 +51,7 @@ export function openDatabase(
     // reconnects. Without a listener that would be an uncaught 'error' event and kill the process.
     pool.on('error', (error) => options.onIdleError?.(error))
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    registerPgPool(db, pool)
     return { db, dialect: 'postgres', close: () => db.destroy() }
   }
   fs.mkdirSync(path.dirname(path.resolve(url)), { recursive: true })

@@ -228,9 +228,12 @@ export interface ProfileTombstoneTable {
   created_at: string
 }
 
-/** An event for live clients (DESIGN.md §7), written by triggers (migration 0008); its id is the SSE id. */
+/** An event for live clients (DESIGN.md §7), written by triggers (migration 0009). */
 export interface OutboxTable {
-  id: Generated<number>
+  /** Write order; on SQLite also commit order. */
+  seq: Generated<number>
+  /** PostgreSQL only: the writing transaction (`xid8`); rows are read in `(tx, seq)` order. */
+  tx?: ColumnType<string, never, never>
   at: string
   topic: string
   job_id: string | null

@@ -1,5 +1,13 @@
 import type { Kysely } from 'kysely'
-import { type OutboxRow, outboxBounds, readOutbox } from '../db/outbox.repo.ts'
+import {
+  comparePositions,
+  OUTBOX_START,
+  type OutboxPosition,
+  type OutboxRow,
+  outboxBounds,
+  positionId,
+  readOutbox,
+} from '../db/outbox.repo.ts'
 import type { Database } from '../db/schema.ts'
 import type { Logger } from '../log.ts'
 
@@ -13,8 +21,8 @@ export interface EventFilter {
 /** One connected client, as the hub sees it: where it is, and how to write to it. */
 export interface EventSink {
   filter: EventFilter
-  /** The last outbox id this client has been sent (or skipped past). */
-  lastId: number
+  /** The last outbox position this client has been sent (or skipped past). */
+  position: OutboxPosition
   /** Writes a frame; false when the client cannot keep up and must go (it resumes by Last-Event-ID). */
   write(frame: string): boolean
   close(): void
@@ -22,11 +30,12 @@ export interface EventSink {
 
 export interface EventHub {
   /**
-   * Adds a client. With `lastEventId` it first gets every kept event after it (from the outbox,
-   * however far back), then the live ones, with no gap and no repeat; an id older than what the
-   * outbox keeps gets a `reset` event first (reload, then listen). Returns an unsubscribe.
+   * Adds a client. With `after` (its Last-Event-ID) it first gets every kept event after it
+   * (from the outbox, however far back), then the live ones, with no gap and no repeat; a
+   * position older than what the outbox keeps gets a `reset` event first (reload, then listen).
+   * Returns an unsubscribe.
    */
-  subscribe(sink: EventSink, lastEventId?: number): Promise<() => void>
+  subscribe(sink: EventSink, after?: OutboxPosition): Promise<() => void>
   /** Reads what is new in the outbox now (NOTIFY, a poll, or a hint from this process). */
   wake(): void
   /** Clients connected to this process. */
@@ -38,7 +47,8 @@ const PAGE = 1000
 const HEARTBEAT_MS = 15_000
 
 /** The SSE frame of an outbox row, rendered once however many clients get it. */
-export const frameOf = (row: OutboxRow) => `id: ${row.id}\nevent: ${row.topic}\ndata: ${row.data}\n\n`
+export const frameOf = (row: OutboxRow) =>
+  `id: ${positionId(row.position)}\nevent: ${row.topic}\ndata: ${row.data}\n\n`
 
 const matches = (filter: EventFilter, row: OutboxRow) =>
   (!filter.topics || filter.topics.has(row.topic)) &&
@@ -48,9 +58,10 @@ const matches = (filter: EventFilter, row: OutboxRow) =>
 /**
  * Fans the outbox out to this process's SSE clients (DESIGN.md §7). One reader per process reads
  * each new row once and writes its pre-rendered frame to every client that wants it. It reads
- * when woken — by LISTEN/NOTIFY on PostgreSQL (`listen`), which carries only the id — and on a
- * short poll while anyone is connected (the only signal on SQLite, and a safety net for a lost
- * notification). Nothing is read while no one listens.
+ * when woken — by LISTEN/NOTIFY on PostgreSQL (`listen`; the notice carries no data) — and on a
+ * short poll while anyone is connected (the only signal on SQLite, and on PostgreSQL the safety
+ * net for a lost notice and for rows held back by a transaction still running). Nothing is read
+ * while no one listens.
  */
 export function createEventHub(options: {
   db: Kysely<Database>
@@ -63,8 +74,8 @@ export function createEventHub(options: {
 }): EventHub {
   const { db, logger } = options
   const live = new Set<EventSink>()
-  /** The newest id read and dispatched to the live clients; null while nobody listens. */
-  let head: number | null = null
+  /** The newest position read and dispatched to the live clients; null while nobody listens. */
+  let head: OutboxPosition | null = null
   let pumping: Promise<void> | null = null
   let again = false
   let poll: NodeJS.Timeout | null = null
@@ -72,8 +83,11 @@ export function createEventHub(options: {
   let unlisten: Promise<() => Promise<void>> | null = null
   let stopped = false
 
-  async function start(): Promise<number> {
-    if (head === null) head = (await outboxBounds(db)).last
+  /** Where reading stands: the newest event a reader can have read now. */
+  const newest = async () => (await outboxBounds(db)).last ?? OUTBOX_START
+
+  async function start(): Promise<OutboxPosition> {
+    head ??= await newest()
     return head
   }
 
@@ -84,23 +98,22 @@ export function createEventHub(options: {
   }
 
   function deliver(sink: EventSink, row: OutboxRow, frame: string): boolean {
-    if (row.id <= sink.lastId) return true
-    sink.lastId = row.id
+    if (comparePositions(row.position, sink.position) <= 0) return true
+    sink.position = row.position
     if (!matches(sink.filter, row)) return true
     return sink.write(frame)
   }
 
   async function pumpOnce(): Promise<void> {
-    const from = await start()
-    let after = from
+    let after = await start()
     for (;;) {
       const rows = await readOutbox(db, after, PAGE)
       for (const row of rows) {
         const frame = frameOf(row)
         for (const sink of live) if (!deliver(sink, row, frame)) drop(sink)
-        after = row.id
+        after = row.position
       }
-      head = Math.max(head ?? 0, after)
+      if (head === null || comparePositions(after, head) > 0) head = after
       if (rows.length < PAGE) return
     }
   }
@@ -154,23 +167,25 @@ export function createEventHub(options: {
       return live.size
     },
     wake,
-    async subscribe(sink, lastEventId) {
-      const current = await start()
+    async subscribe(sink, after) {
+      await start()
       // A new client hears what commits from now on, not what the hub has yet to read.
-      if (lastEventId === undefined) sink.lastId = (await outboxBounds(db)).last
+      if (after === undefined) sink.position = await newest()
       else {
         const bounds = await outboxBounds(db)
-        // Events after the client's id were trimmed (or the id is not one of ours): it must reload.
-        if (lastEventId < bounds.first - 1 || lastEventId > bounds.last) {
+        // Events after the client's position were trimmed (or it is not one of ours): it must reload.
+        const trimmed = bounds.first !== null && comparePositions(after, bounds.first) < 0
+        const unknown = comparePositions(after, bounds.last ?? OUTBOX_START) > 0
+        if (trimmed || unknown) {
           sink.write(
-            `event: reset\ndata: {"reason":"the events after ${lastEventId} are no longer kept"}\n\n`,
+            `event: reset\ndata: {"reason":"the events after ${positionId(after)} are no longer kept"}\n\n`,
           )
-          sink.lastId = head ?? current
-        } else sink.lastId = lastEventId
+          sink.position = await newest()
+        } else sink.position = after
         // Catch up from the outbox until the client is level with the hub; joining in the same
         // turn as the last check means the pump can neither skip it nor send it a row twice.
-        while (sink.lastId < (head ?? current)) {
-          const rows = await readOutbox(db, sink.lastId, PAGE)
+        while (head !== null && comparePositions(sink.position, head) < 0) {
+          const rows = await readOutbox(db, sink.position, PAGE)
           if (rows.length === 0) break
           for (const row of rows) {
             if (!deliver(sink, row, frameOf(row))) {

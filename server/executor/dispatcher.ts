@@ -110,6 +110,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     const free = deps.config.workerConcurrency - running.size
     // With no free slot, a finishing unit wakes the dispatcher; the poll covers the rest.
     if (free <= 0) return arm(POLL_MS)
+    // It found work: there may be more, so look again at once rather than ask when the next is due.
+    if (claimed.length > 0) return arm(0)
     const next = await earliestDue(deps.db, RUNNABLE)
     if (next === null) return arm(POLL_MS)
     const due = Date.parse(next)
@@ -117,7 +119,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     if (due > claimedAt.getTime())
       return arm(Math.min(Math.max(0, due - deps.clock.now().getTime()), POLL_MS))
     // Due at the claim yet not claimed with slots free: another process holds it at this moment.
-    arm(claimed.length > 0 ? 0 : CONTENDED_MS)
+    arm(CONTENDED_MS)
   }
 
   function arm(ms: number) {

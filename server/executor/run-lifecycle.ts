@@ -6,6 +6,7 @@ import { loadSourceSettings } from '../data/sources.ts'
 import { unifyMessages } from '../data/unify.ts'
 import { newId } from '../db/ids.ts'
 import { appendLog } from '../db/jobs.repo.ts'
+import { isPostgres } from '../db/locks.ts'
 import { insertRawMessages } from '../db/raw-messages.repo.ts'
 import type { Executor, Job, NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
@@ -13,6 +14,7 @@ import type { Deps } from '../http/context.ts'
 import { throttleFor } from './budgets.ts'
 import { releaseLease, renewLease } from './leases.ts'
 import { afterFailure, afterSuccess, type Outcome } from './outcome.ts'
+import { type ClaimedJob, finishRunPg, type LogLine, openRunPg } from './run-statements.pg.ts'
 import { wakeDownstream } from './upstream.ts'
 
 /**
@@ -131,6 +133,16 @@ export async function endOnError(
 export async function openRun(deps: UnitDeps, job: Job, scheduled: Date, owner: string): Promise<string> {
   const dueAt = scheduled.toISOString()
   const startedAt = deps.clock.now().toISOString()
+  if (isPostgres(deps.db)) {
+    return openRunPg(deps.db, {
+      id: newId(),
+      jobId: job.id,
+      dueAt,
+      owner,
+      startedAt,
+      firstRun: !job.last_run_at,
+    })
+  }
   const opened = await deps.db
     .insertInto('job_runs')
     .values({
@@ -182,48 +194,58 @@ export async function finish(
 ) {
   const at = deps.clock.now().toISOString()
   const error = failure?.message ?? null
-  const released = await deps.db.transaction().execute(async (trx) => {
-    const ok = await releaseLease(trx, job.id, job.lease_token!, {
-      ...outcome.changes,
-      status_changed_at: outcome.changes.status === job.status ? job.status_changed_at : at,
-      last_run_at: at,
-      ...(error === null ? { last_success_at: at } : {}),
+  const changes = {
+    ...outcome.changes,
+    status_changed_at: outcome.changes.status === job.status ? job.status_changed_at : at,
+    last_run_at: at,
+    ...(error === null ? { last_success_at: at } : {}),
+  }
+  // One Synced per successful run; a one-time job's last run says Completed after it.
+  const logs: LogLine[] = []
+  if (outcome.event === 'Synced' || outcome.event === 'Completed') {
+    logs.push({
+      event: 'Synced',
+      message: `Synced: ${totals.added} added, ${totals.removed} removed, ${totals.omitted} omitted`,
+      details: totals,
     })
-    if (!ok) return false
-    await trx
-      .updateTable('job_runs')
-      .set({ ended_at: at, outcome: error === null ? 'success' : 'error', error })
-      .where('id', '=', runId)
-      .execute()
-    // New profiles or changes: the exports and enrichments this source feeds run after it.
-    if (error === null && totals.added > 0) await wakeDownstream(trx, job, at)
-    // One Synced per successful run; a one-time job's last run says Completed after it.
-    if (outcome.event === 'Synced' || outcome.event === 'Completed') {
-      await appendLog(trx, {
-        jobId: job.id,
-        at,
-        event: 'Synced',
-        message: `Synced: ${totals.added} added, ${totals.removed} removed, ${totals.omitted} omitted`,
-        details: totals,
-      })
-    }
-    if (outcome.event !== 'Synced') {
-      await appendLog(trx, {
-        jobId: job.id,
-        at,
-        event: outcome.event,
-        message: outcome.message,
-        details: {
-          ...totals,
+  }
+  if (outcome.event !== 'Synced') {
+    logs.push({
+      event: outcome.event,
+      message: outcome.message,
+      details: {
+        ...totals,
+        error,
+        ...(failure ? { kind: failure.kind, code: failure.code ?? null } : {}),
+        // When it runs again: the retry after an Error, the end of a rate-limit sleep.
+        ...(outcome.changes.next_run_at && failure ? { retryAt: outcome.changes.next_run_at } : {}),
+      },
+    })
+  }
+  // New profiles or changes: the exports and enrichments this source feeds run after it.
+  const wakes = error === null && totals.added > 0
+  const released =
+    isPostgres(deps.db) && !wakes
+      ? await finishRunPg(deps.db, {
+          jobId: job.id,
+          token: job.lease_token!,
+          changes,
+          runId,
+          outcome: error === null ? 'success' : 'error',
           error,
-          ...(failure ? { kind: failure.kind, code: failure.code ?? null } : {}),
-          // When it runs again: the retry after an Error, the end of a rate-limit sleep.
-          ...(outcome.changes.next_run_at && failure ? { retryAt: outcome.changes.next_run_at } : {}),
-        },
-      })
-    }
-    return true
-  })
+          logs,
+        })
+      : await deps.db.transaction().execute(async (trx) => {
+          if (!(await releaseLease(trx, job.id, job.lease_token!, changes))) return false
+          await trx
+            .updateTable('job_runs')
+            .set({ ended_at: at, outcome: error === null ? 'success' : 'error', error })
+            .where('id', '=', runId)
+            .execute()
+          if (wakes) await wakeDownstream(trx, job, at)
+          for (const line of logs) await appendLog(trx, { jobId: job.id, at, ...line })
+          return true
+        })
   return released ? outcome.event : await lost(deps, job, runId)
 }
 
@@ -355,7 +377,7 @@ export async function runUnit(
   body: (run: UnitRun) => Promise<UnitResult>,
 ): Promise<UnitResult> {
   const scheduled = job.next_run_at ? new Date(job.next_run_at) : deps.clock.now()
-  const runId = await openRun(deps, job, scheduled, owner)
+  const runId = (job as ClaimedJob).run_id ?? (await openRun(deps, job, scheduled, owner))
   const totals: BatchCounts = { added: 0, removed: 0, omitted: 0 }
   const guard = guardLease(deps, job, interrupt)
   try {

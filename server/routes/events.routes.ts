@@ -1,6 +1,7 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { OUTBOX_START, parsePosition } from '../db/outbox.repo.ts'
 import { ApiError } from '../errors.ts'
 import type { EventFilter, EventSink } from '../events/hub.ts'
 import type { AppEnv } from '../http/context.ts'
@@ -40,7 +41,8 @@ const eventsQuery = z.strictObject({
     .meta({ description: `Comma-separated: ${TOPICS.join(', ')}` }),
   lastEventId: z
     .string()
-    .regex(/^\d{1,15}$/, 'an event id (digits)')
+    .max(40)
+    .refine((text) => parsePosition(text) !== null, 'an event id as sent in the stream')
     .optional()
     .meta({ description: 'Resume after this event (as the Last-Event-ID header does)' }),
 })
@@ -66,16 +68,16 @@ export const eventRoutes = new Hono<AppEnv>().get(
   async (c) => {
     const { hub } = c.get('deps')
     const asked = c.req.valid('query')
-    const header = c.req.header('last-event-id')
-    if (header !== undefined && !/^\d{1,15}$/.test(header.trim()))
-      throw new ApiError(400, 'ValidationFailed', 'header.Last-Event-ID: an event id (digits)')
-    const resumeFrom = header?.trim() || asked.lastEventId
+    const header = c.req.header('last-event-id')?.trim()
+    if (header && parsePosition(header) === null)
+      throw new ApiError(400, 'ValidationFailed', 'header.Last-Event-ID: an event id as sent in the stream')
+    const resumeFrom = header || asked.lastEventId
     const filter: EventFilter = {
       ...(asked.jobs ? { jobs: new Set(asked.jobs) } : {}),
       ...(asked.pipeline ? { pipeline: asked.pipeline } : {}),
       ...(asked.topics ? { topics: new Set(asked.topics) } : {}),
     }
-    const lastEventId = resumeFrom === undefined ? undefined : Number(resumeFrom)
+    const after = resumeFrom ? (parsePosition(resumeFrom) ?? undefined) : undefined
     const outgoing = c.env?.outgoing
     const incoming = c.env?.incoming
     // Headers go out only once the client is subscribed: whatever commits after it sees the
@@ -84,7 +86,7 @@ export const eventRoutes = new Hono<AppEnv>().get(
       outgoing.writeHead(200, HEADERS)
       const sink: EventSink = {
         filter,
-        lastId: 0,
+        position: OUTBOX_START,
         write: (frame) => {
           if (outgoing.destroyed) return false
           outgoing.write(frame)
@@ -92,7 +94,7 @@ export const eventRoutes = new Hono<AppEnv>().get(
         },
         close: () => outgoing.end(),
       }
-      const unsubscribe = await hub.subscribe(sink, lastEventId)
+      const unsubscribe = await hub.subscribe(sink, after)
       outgoing.write('retry: 3000\n\n')
       if (incoming.destroyed || outgoing.destroyed) unsubscribe()
       else outgoing.once('close', unsubscribe)
@@ -114,7 +116,7 @@ export const eventRoutes = new Hono<AppEnv>().get(
     unsubscribe = await hub.subscribe(
       {
         filter,
-        lastId: 0,
+        position: OUTBOX_START,
         write: (frame) => {
           if (!open) return false
           controller.enqueue(encoder.encode(frame))
@@ -125,7 +127,7 @@ export const eventRoutes = new Hono<AppEnv>().get(
           open = false
         },
       },
-      lastEventId,
+      after,
     )
     controller.enqueue(encoder.encode('retry: 3000\n\n'))
     return new Response(stream, { status: 200, headers: HEADERS })

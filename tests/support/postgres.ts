@@ -35,7 +35,8 @@ export interface PostgresServer {
  * Starts a throwaway PostgreSQL from the Debian binaries in a temp folder (TOOLCHAIN.md).
  * initdb refuses to run as root, so as root it runs as the `postgres` user.
  */
-export async function startPostgres(bin: string): Promise<PostgresServer> {
+/** `extra`: more `-c name=value` server options (a benchmark's extension, say). */
+export async function startPostgres(bin: string, extra = ''): Promise<PostgresServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-'))
   const asRoot = process.getuid?.() === 0
   const run = (command: string, args: string[]) => {
@@ -49,7 +50,7 @@ export async function startPostgres(bin: string): Promise<PostgresServer> {
   const data = path.join(dir, 'data')
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'])
   const port = await freePort()
-  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`
+  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${extra}`
   run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', options, 'start'])
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,

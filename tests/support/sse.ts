@@ -1,7 +1,8 @@
 import { EventSource } from 'eventsource'
 
 export interface ReceivedEvent {
-  id: number
+  /** The SSE event id (an outbox position). */
+  id: string
   topic: string
   data: Record<string, unknown>
 }
@@ -13,7 +14,7 @@ const TOPICS = ['job.status', 'job.log', 'job.progress', 'job.metrics', 'pipelin
  * spec, reconnecting with Last-Event-ID) that remembers every event it got.
  * @example const sse = await openEvents(`${base}/api/events?jobs=${id}`, { cookie }); await sse.until((e) => e.topic === 'job.status')
  */
-export async function openEvents(url: string, options: { cookie?: string; lastEventId?: number } = {}) {
+export async function openEvents(url: string, options: { cookie?: string; lastEventId?: string } = {}) {
   const received: ReceivedEvent[] = []
   const waiters = new Set<() => void>()
   const source = new EventSource(url, {
@@ -25,14 +26,14 @@ export async function openEvents(url: string, options: { cookie?: string; lastEv
           ...(options.cookie ? { cookie: options.cookie } : {}),
           // The first connection resumes where the caller says; reconnections send their own.
           ...(options.lastEventId !== undefined && received.length === 0
-            ? { 'last-event-id': String(options.lastEventId) }
+            ? { 'last-event-id': options.lastEventId }
             : {}),
         },
       }),
   })
   for (const topic of TOPICS) {
     source.addEventListener(topic, (event) => {
-      received.push({ id: Number(event.lastEventId), topic, data: JSON.parse(event.data) })
+      received.push({ id: event.lastEventId, topic, data: JSON.parse(event.data) })
       for (const wake of waiters) wake()
     })
   }

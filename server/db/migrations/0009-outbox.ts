@@ -2,20 +2,21 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely'
 
 /**
  * The outbox (DESIGN.md §7): every job status change, log line, run progress, metrics update and
- * deploy, written by triggers in the transaction that makes it, so no code path can change state
- * without its event and no event outlives a rolled-back change. Its id is the SSE event id.
- * Frozen once landed.
+ * deploy, written by triggers in the transaction that makes it (a run's start and end are its
+ * job's status changes and log lines; its progress comes with each batch), so no code path can change
+ * state without its event and no event outlives a rolled-back change. Frozen once landed.
  *
- * Ids must become visible in id order, or a reader that has passed id 12 would never see an 11
- * that committed later, and `Last-Event-ID` would skip it. SQLite has one writer at a time, so
- * they do. On PostgreSQL the rows are written by deferred constraint triggers, which run at commit
- * after everything else the transaction does, under one transaction-scoped advisory lock: outbox
- * ids are taken and committed in commit order, and since the lock is the last one a transaction
- * takes, waiting for it cannot deadlock. The same trigger NOTIFYs the id (delivered at commit).
+ * Readers walk the outbox in an order in which no row can ever appear behind one already read —
+ * else a reader that passed 12 would never see an 11 committed later, and `Last-Event-ID` would
+ * skip it. On SQLite (one writer at a time) that is `seq`, the write order. On PostgreSQL write
+ * order is not commit order, so rows carry their transaction id and are read in `(tx, seq)` order
+ * up to `pg_snapshot_xmin`: every transaction below it has ended, so nothing can commit there any
+ * more. That position is the SSE event id. Writers take no lock and update nothing after the
+ * insert — measured, numbering rows at commit under an advisory lock, and later renumbering them
+ * in a second pass, were the largest costs of a unit of work on PostgreSQL (claim.bench.ts). The
+ * PostgreSQL trigger NOTIFYs, carrying no data (delivered at commit).
  */
-const LOCK = 7_310_411
-
-/** Row JSON per event, shared by both dialects: `j(...)` is json_object or jsonb_build_object. */
+/** Row JSON per event, shared by both dialects: `j(...)` is json_object or json_build_object. */
 const payloads = (j: string) => ({
   status: `${j}('jobId', new.id, 'pipelineId', new.pipeline_id, 'nodeId', new.node_id, 'name', new.name,
     'status', new.status, 'sleepReason', new.sleep_reason, 'nextRunAt', new.next_run_at,
@@ -31,15 +32,20 @@ const payloads = (j: string) => ({
 
 const STATUS_CHANGED = `old.status is distinct from new.status or old.sleep_reason is distinct from new.sleep_reason
   or old.next_run_at is distinct from new.next_run_at or old.last_error is distinct from new.last_error`
-const PROGRESS_CHANGED = `old.added <> new.added or old.removed <> new.removed or old.omitted <> new.omitted
-  or old.outcome is distinct from new.outcome`
+/** Counts moved: a batch committed. (A run's end is its job's status change and Synced line.) */
+const PROGRESS_CHANGED = `old.added <> new.added or old.removed <> new.removed or old.omitted <> new.omitted`
 
 export async function up(db: Kysely<any>): Promise<void> {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter
   await db.schema
     .createTable('outbox')
-    .addColumn('id', postgres ? 'bigserial' : 'integer', (c) =>
+    .addColumn('seq', postgres ? 'bigserial' : 'integer', (c) =>
       postgres ? c.primaryKey() : c.primaryKey().autoIncrement(),
+    )
+    .$call((table) =>
+      postgres
+        ? table.addColumn('tx', sql`xid8`, (c) => c.notNull().defaultTo(sql`pg_current_xact_id()`))
+        : table,
     )
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('topic', 'text', (c) => c.notNull())
@@ -47,10 +53,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('pipeline_id', 'text')
     .addColumn('data', 'text', (c) => c.notNull())
     .execute()
-  // The trim finds the first id younger than the cutoff.
-  await db.schema.createIndex('outbox_at').on('outbox').columns(['at']).execute()
-  if (postgres) await postgresTriggers(db)
-  else await sqliteTriggers(db)
+  if (postgres) {
+    await sql`create index outbox_order on outbox (tx, seq)`.execute(db)
+    await postgresTriggers(db)
+  } else await sqliteTriggers(db)
 }
 
 async function sqliteTriggers(db: Kysely<any>): Promise<void> {
@@ -73,8 +79,6 @@ async function sqliteTriggers(db: Kysely<any>): Promise<void> {
          `json_object('jobId', new.job_id, 'id', new.id, 'at', new.at, 'event', new.event,
            'message', new.message, 'actor', new.actor, 'details', json(new.details))`,
        )} end`,
-    `create trigger outbox_run_started after insert on job_runs begin
-       ${insert('job.progress', 'new.job_id', pipelineOf('new.job_id'), p.progress)} end`,
     `create trigger outbox_run_progress after update on job_runs when ${isNot(PROGRESS_CHANGED)} begin
        ${insert('job.progress', 'new.job_id', pipelineOf('new.job_id'), p.progress)} end`,
     `create trigger outbox_metrics_created after insert on job_metrics begin
@@ -89,46 +93,29 @@ async function sqliteTriggers(db: Kysely<any>): Promise<void> {
 }
 
 async function postgresTriggers(db: Kysely<any>): Promise<void> {
-  const p = payloads('jsonb_build_object')
-  await sql
-    .raw(
-      `create function sluice_outbox_emit(p_topic text, p_job text, p_pipeline text, p_data jsonb)
-       returns void language plpgsql as $$
-       declare emitted bigint;
-       begin
-         perform pg_advisory_xact_lock(${LOCK});
-         insert into outbox (at, topic, job_id, pipeline_id, data)
-           values (to_char(clock_timestamp() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-                   p_topic, p_job, p_pipeline, p_data::text)
-           returning id into emitted;
-         perform pg_notify('sluice_outbox', emitted::text);
-       end $$`,
-    )
-    .execute(db)
+  const p = payloads('json_build_object')
   const pipelineOf = (job: string) => `(select pipeline_id from jobs where id = ${job})`
+  // Each function writes its row itself (no shared helper: a nested call per event is measurable
+  // on a hot path) and NOTIFYs with no payload, which PostgreSQL sends once per transaction.
+  const emit = (topic: string, job: string, pipeline: string, data: string) =>
+    `insert into outbox (at, topic, job_id, pipeline_id, data)
+       values (to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '${topic}', ${job}, ${pipeline}, (${data})::text);
+     perform pg_notify('sluice_outbox', '');`
   const functions: [name: string, body: string][] = [
-    [
-      'sluice_outbox_job_status',
-      `perform sluice_outbox_emit('job.status', new.id, new.pipeline_id, ${p.status});`,
-    ],
+    ['sluice_outbox_job_status', emit('job.status', 'new.id', 'new.pipeline_id', p.status)],
     [
       'sluice_outbox_job_log',
-      `perform sluice_outbox_emit('job.log', new.job_id, ${pipelineOf('new.job_id')},
-         jsonb_build_object('jobId', new.job_id, 'id', new.id, 'at', new.at, 'event', new.event,
-           'message', new.message, 'actor', new.actor, 'details', new.details::jsonb));`,
+      emit(
+        'job.log',
+        'new.job_id',
+        pipelineOf('new.job_id'),
+        `json_build_object('jobId', new.job_id, 'id', new.id, 'at', new.at, 'event', new.event,
+           'message', new.message, 'actor', new.actor, 'details', new.details::json)`,
+      ),
     ],
-    [
-      'sluice_outbox_run',
-      `perform sluice_outbox_emit('job.progress', new.job_id, ${pipelineOf('new.job_id')}, ${p.progress});`,
-    ],
-    [
-      'sluice_outbox_metrics',
-      `perform sluice_outbox_emit('job.metrics', new.job_id, ${pipelineOf('new.job_id')}, ${p.metrics});`,
-    ],
-    [
-      'sluice_outbox_deployed',
-      `perform sluice_outbox_emit('pipeline.deployed', null, new.id, ${p.deployed});`,
-    ],
+    ['sluice_outbox_run', emit('job.progress', 'new.job_id', pipelineOf('new.job_id'), p.progress)],
+    ['sluice_outbox_metrics', emit('job.metrics', 'new.job_id', pipelineOf('new.job_id'), p.metrics)],
+    ['sluice_outbox_deployed', emit('pipeline.deployed', 'null', 'new.id', p.deployed)],
   ]
   for (const [name, body] of functions) {
     await sql
@@ -137,18 +124,17 @@ async function postgresTriggers(db: Kysely<any>): Promise<void> {
       )
       .execute(db)
   }
-  const deferred = (name: string, event: string, table: string, fn: string, when?: string) =>
-    `create constraint trigger ${name} after ${event} on ${table} deferrable initially deferred
+  const trigger = (name: string, event: string, table: string, fn: string, when?: string) =>
+    `create trigger ${name} after ${event} on ${table}
      for each row ${when ? `when (${when})` : ''} execute function ${fn}()`
   const triggers = [
-    deferred('outbox_job_created', 'insert', 'jobs', 'sluice_outbox_job_status'),
-    deferred('outbox_job_status', 'update', 'jobs', 'sluice_outbox_job_status', STATUS_CHANGED),
-    deferred('outbox_job_log', 'insert', 'job_logs', 'sluice_outbox_job_log'),
-    deferred('outbox_run_started', 'insert', 'job_runs', 'sluice_outbox_run'),
-    deferred('outbox_run_progress', 'update', 'job_runs', 'sluice_outbox_run', PROGRESS_CHANGED),
-    deferred('outbox_metrics_created', 'insert', 'job_metrics', 'sluice_outbox_metrics'),
-    deferred('outbox_metrics', 'update', 'job_metrics', 'sluice_outbox_metrics'),
-    deferred(
+    trigger('outbox_job_created', 'insert', 'jobs', 'sluice_outbox_job_status'),
+    trigger('outbox_job_status', 'update', 'jobs', 'sluice_outbox_job_status', STATUS_CHANGED),
+    trigger('outbox_job_log', 'insert', 'job_logs', 'sluice_outbox_job_log'),
+    trigger('outbox_run_progress', 'update', 'job_runs', 'sluice_outbox_run', PROGRESS_CHANGED),
+    trigger('outbox_metrics_created', 'insert', 'job_metrics', 'sluice_outbox_metrics'),
+    trigger('outbox_metrics', 'update', 'job_metrics', 'sluice_outbox_metrics'),
+    trigger(
       'outbox_deployed',
       'update',
       'pipelines',
@@ -156,5 +142,5 @@ async function postgresTriggers(db: Kysely<any>): Promise<void> {
       'old.deployed_version is distinct from new.deployed_version',
     ),
   ]
-  for (const trigger of triggers) await sql.raw(trigger).execute(db)
+  for (const sqlText of triggers) await sql.raw(sqlText).execute(db)
 }
