@@ -5,14 +5,20 @@ import type { Executor } from '../db/schema.ts'
 import type { Logger } from '../log.ts'
 import type { AlertCondition, StoredTarget } from './alert-rules.ts'
 
-/** Attempts before a delivery is given up (failed); back-off doubles from 30 s to at most an hour. */
+/**
+ * Attempts before a delivery is given up (failed). Back-off doubles from SLUICE_RETRY_BASE to at
+ * most SLUICE_RETRY_MAX, as a job's does (30 s to 30 min by default: eight attempts span ~2 h).
+ */
 export const MAX_ATTEMPTS = 8
-const RETRY_BASE_MS = 30_000
-const RETRY_MAX_MS = 3_600_000
 const CLAIM_MS = 60_000
 const TIMEOUT_MS = 10_000
 
-export const retryDelayMs = (attempts: number) => Math.min(RETRY_BASE_MS * 2 ** (attempts - 1), RETRY_MAX_MS)
+export interface RetryPolicy {
+  baseMs: number
+  maxMs: number
+}
+export const retryDelayMs = (attempts: number, policy: RetryPolicy) =>
+  Math.min(policy.baseMs * 2 ** (attempts - 1), policy.maxMs)
 
 /** What one alert says, whichever way it travels. */
 export interface AlertMessage {
@@ -143,7 +149,7 @@ export async function send(notifier: Notifier, target: StoredTarget, message: Al
  * attempt or a refusal that retrying cannot fix. Returns how many were attempted.
  */
 export async function deliverDue(
-  deps: { db: Executor; logger: Logger; publicUrl: string; now: () => Date } & Notifier,
+  deps: { db: Executor; logger: Logger; publicUrl: string; now: () => Date; retry: RetryPolicy } & Notifier,
   limit = 20,
 ): Promise<number> {
   const claimed = await claimDeliveries(deps.db, deps.now().toISOString(), CLAIM_MS, limit)
@@ -210,7 +216,9 @@ export async function deliverDue(
         attempts,
         status: last ? 'failed' : 'pending',
         last_error: failure.message,
-        next_attempt_at: last ? null : new Date(now.getTime() + retryDelayMs(attempts)).toISOString(),
+        next_attempt_at: last
+          ? null
+          : new Date(now.getTime() + retryDelayMs(attempts, deps.retry)).toISOString(),
       })
       deps.logger.warn(
         { deliveryId: delivery.id, ruleId: rule.id, kind: delivery.kind, attempts, error: failure.message },

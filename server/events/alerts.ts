@@ -27,6 +27,7 @@ export function createAlerts(deps: { db: Executor; clock: Clock; logger: Logger;
         logger: deps.logger,
         publicUrl: deps.config.publicUrl,
         now: () => deps.clock.now(),
+        retry: { baseMs: deps.config.retryBaseMs, maxMs: deps.config.retryMaxMs },
         ...notifier,
       })
       attempted += sent

@@ -259,8 +259,8 @@ describeEachDialect('alerts: rules, episodes, webhook and email deliveries with 
     expect(log.map((d) => d.status)).toEqual(['pending', 'pending'])
     expect(log.find((d) => d.kind === 'webhook')!.lastError).toMatch(/could not be reached \(ECONNREFUSED\)/)
     expect(log.find((d) => d.kind === 'email')!.lastError).toMatch(/SMTP|ECONNREFUSED|connect/i)
-    // Not due yet: nothing is attempted before the back-off (30 s after the first attempt).
-    t().clock.advance(20_000)
+    // Not due yet: nothing is attempted before the back-off (SLUICE_RETRY_BASE, 1 min here).
+    t().clock.advance(50_000)
     expect((await t().deps.alerts.tick()).attempted).toBe(0)
     await hook.start()
     await mail.start()

@@ -7,6 +7,8 @@ import {
   readOutbox,
   trimOutbox,
 } from '../../server/db/outbox.repo.ts'
+import { createEventHub, type EventSink } from '../../server/events/hub.ts'
+import { createLogger } from '../../server/log.ts'
 import { listen, ORIGIN, useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { deployPipeline } from '../support/pipelines.ts'
@@ -196,6 +198,35 @@ describeEachDialect('live events: the outbox behind GET /api/events', (dialect) 
     expect(text).toMatch(/retry: 3000\n\n/)
     expect(text).not.toContain(`id: ${before.at(-2)}\n`)
     await reader.cancel()
+  })
+
+  it('keeps idle streams open with comment heartbeats, and drops a client that cannot keep up', async () => {
+    const hub = createEventHub({
+      db: t().database.db,
+      logger: createLogger({ level: 'silent' }),
+      pollMs: 20,
+      heartbeatMs: 30,
+    })
+    const frames: string[] = []
+    let closed = 0
+    const idle: EventSink = {
+      filter: {},
+      position: OUTBOX_START,
+      write: (frame) => frames.push(frame) > 0,
+      close: () => closed++,
+    }
+    await hub.subscribe(idle)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(frames.filter((frame) => frame === ': keep-alive\n\n').length).toBeGreaterThanOrEqual(2)
+    // A client whose buffer is full (write answers false) is let go; it resumes by Last-Event-ID.
+    const slow: EventSink = { filter: {}, position: OUTBOX_START, write: () => false, close: () => closed++ }
+    await hub.subscribe(slow)
+    await deployScripted('heartbeat')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(closed).toBe(1)
+    expect(hub.size).toBe(1)
+    await hub.stop()
+    expect(closed).toBe(2)
   })
 
   if (dialect === 'postgres') {

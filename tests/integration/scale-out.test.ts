@@ -204,6 +204,8 @@ describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one Po
     try {
       const env = { SLUICE_SMTP_URL: mail.url(), SLUICE_FAIL_AFTER: '2s', SLUICE_RETRY_BASE: '300ms' }
       const [api] = await Promise.all([spawn('api', env), spawn('worker', env), spawn('worker', env)])
+      // Down when the alerts first fire: the workers retry until it answers.
+      await hook.stop()
       const admin = await signInRemote(api!.base)
       const document = { version: 1, nodes: [scriptedSource('s', { steps: ['transient'] })], edges: [] }
       const created = await admin.call('POST', '/api/pipelines', { name: 'Alerted', document })
@@ -224,11 +226,16 @@ describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one Po
         })
         expect(rule.status).toBe(201)
       }
-      await until(
-        'both alerts on both channels',
-        () => hook.received.length >= 2 && mail.received.length >= 2,
-        60_000,
+      await until('both emails', () => mail.received.length >= 2, 60_000)
+      const rules = (await admin.call('GET', '/api/alerts')).json as { id: string }[]
+      const logs = await Promise.all(
+        rules.map(async (rule) => (await admin.call('GET', `/api/alerts/${rule.id}/deliveries`)).json),
       )
+      const webhooks = logs.flat().filter((delivery: { kind: string }) => delivery.kind === 'webhook')
+      expect(webhooks.map((delivery: { status: string }) => delivery.status)).toEqual(['pending', 'pending'])
+      expect(webhooks[0].lastError).toMatch(/could not be reached/)
+      await hook.start()
+      await until('both webhooks, retried', () => hook.received.length >= 2, 60_000)
       // Both workers evaluate every five seconds: let them, several times over.
       await new Promise((resolve) => setTimeout(resolve, 11_000))
       expect(hook.received.map((request) => request.path).sort()).toEqual(['/Failed', '/Streak'])

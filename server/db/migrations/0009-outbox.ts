@@ -14,7 +14,7 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely'
  * more. That position is the SSE event id. Writers take no lock and update nothing after the
  * insert — measured, numbering rows at commit under an advisory lock, and later renumbering them
  * in a second pass, were the largest costs of a unit of work on PostgreSQL (claim.bench.ts). The
- * PostgreSQL trigger NOTIFYs, carrying no data (delivered at commit).
+ * PostgreSQL trigger NOTIFYs the row's `seq` and nothing else (delivered at commit).
  */
 /** Row JSON per event, shared by both dialects: `j(...)` is json_object or json_build_object. */
 const payloads = (j: string) => ({
@@ -96,11 +96,12 @@ async function postgresTriggers(db: Kysely<any>): Promise<void> {
   const p = payloads('json_build_object')
   const pipelineOf = (job: string) => `(select pipeline_id from jobs where id = ${job})`
   // Each function writes its row itself (no shared helper: a nested call per event is measurable
-  // on a hot path) and NOTIFYs with no payload, which PostgreSQL sends once per transaction.
+  // on a hot path) and NOTIFYs its id — only the id: readers fetch the rows.
   const emit = (topic: string, job: string, pipeline: string, data: string) =>
     `insert into outbox (at, topic, job_id, pipeline_id, data)
-       values (to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '${topic}', ${job}, ${pipeline}, (${data})::text);
-     perform pg_notify('sluice_outbox', '');`
+       values (to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '${topic}', ${job}, ${pipeline}, (${data})::text)
+       returning seq into emitted;
+     perform pg_notify('sluice_outbox', emitted::text);`
   const functions: [name: string, body: string][] = [
     ['sluice_outbox_job_status', emit('job.status', 'new.id', 'new.pipeline_id', p.status)],
     [
@@ -120,7 +121,7 @@ async function postgresTriggers(db: Kysely<any>): Promise<void> {
   for (const [name, body] of functions) {
     await sql
       .raw(
-        `create function ${name}() returns trigger language plpgsql as $$ begin ${body} return null; end $$`,
+        `create function ${name}() returns trigger language plpgsql as $$ declare emitted bigint; begin ${body} return null; end $$`,
       )
       .execute(db)
   }
