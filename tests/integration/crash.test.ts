@@ -2,9 +2,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { awaitWriteLock, deployScripted, startCrashable as start, until } from '../support/crash.ts'
-import { openTestDatabase } from '../support/dialects.ts'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import {
+  awaitWriteLock,
+  deployScripted,
+  startCrashable as start,
+  until,
+  usePostgresProcesses,
+} from '../support/crash.ts'
 import { type RunningSluice, signInRemote } from '../support/server.ts'
 
 describe('crash safety with real processes [sqlite]', () => {
@@ -142,26 +147,11 @@ describe('crash safety with real processes [sqlite]', () => {
 })
 
 describe.skipIf(!inject('pgUrl'))('a worker frozen past its lease [postgres]', () => {
-  let database: Awaited<ReturnType<typeof openTestDatabase>>
-  const processes: RunningSluice[] = []
-  const dirs: string[] = []
-  beforeAll(async () => {
-    database = await openTestDatabase('postgres')
-  })
-  afterAll(async () => {
-    for (const sluice of processes) await sluice.stop()
-    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
-    await database?.close()
-  })
+  const pg = usePostgresProcesses()
 
   it('SIGSTOP past the lease, another process takes over, SIGCONT: the frozen worker commits nothing', async () => {
-    const spawnWorker = async () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-stop-'))
-      dirs.push(dir)
-      const sluice = await start({ SLUICE_DB: database.url }, dir)
-      processes.push(sluice)
-      return sluice
-    }
+    const database = pg.database()
+    const spawnWorker = () => pg.spawn('all')
     const stored = async (jobId: string) => {
       const row = await database.db
         .selectFrom('raw_messages')

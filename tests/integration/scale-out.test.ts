@@ -3,13 +3,13 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { sql } from 'kysely'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { OUTBOX_START, parsePosition, positionId, readOutbox } from '../../server/db/outbox.repo.ts'
-import { CRASH_ENV, until } from '../support/crash.ts'
+import { until, usePostgresProcesses } from '../support/crash.ts'
 import { openTestDatabase } from '../support/dialects.ts'
 import { smtpReceiver, webhookReceiver } from '../support/receivers.ts'
 import { scriptedSource } from '../support/scripted-source.ts'
-import { type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
+import { type RunningSluice, signInRemote } from '../support/server.ts'
 import { openEvents } from '../support/sse.ts'
 
 const JOBS = 1000
@@ -20,30 +20,14 @@ const PIPELINES = 10
  * that only run jobs, coordinated by the database alone.
  */
 describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one PostgreSQL', () => {
-  let database: Awaited<ReturnType<typeof openTestDatabase>>
-  const processes: RunningSluice[] = []
-  const dirs: string[] = []
-  beforeAll(async () => {
-    database = await openTestDatabase('postgres')
-  })
-  afterAll(async () => {
-    for (const sluice of processes) await sluice.stop()
-    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
-    await database?.close()
-  })
+  const pg = usePostgresProcesses()
   const workers: RunningSluice[] = []
   const spawn = async (mode: 'api' | 'worker', env: Record<string, string> = {}) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${mode}-`))
-    dirs.push(dir)
-    const sluice = await startSluice(
-      { ...CRASH_ENV, SLUICE_DB: database.url, ...env },
-      { dataDir: dir, scripted: true, mode },
-    )
-    processes.push(sluice)
+    const sluice = await pg.spawn(mode, env)
     if (mode === 'worker') workers.push(sluice)
     return sluice
   }
-  const db = () => database.db
+  const db = () => pg.database().db
   /** The ids of a pipeline's events readers can see after `after`, in reading order. */
   const pipelineEvents = async (pipelineId: string, after: string) =>
     (await readOutbox(db(), parsePosition(after) ?? OUTBOX_START, 100_000))
@@ -253,13 +237,7 @@ describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one Po
     const empty = await openTestDatabase('postgres')
     try {
       const started = await Promise.all(
-        (['api', 'worker', 'worker'] as const).map(async (mode) => {
-          const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-first-${mode}-`))
-          dirs.push(dir)
-          const sluice = await startSluice({ ...CRASH_ENV, SLUICE_DB: empty.url }, { dataDir: dir, mode })
-          processes.push(sluice)
-          return sluice
-        }),
+        (['api', 'worker', 'worker'] as const).map((mode) => pg.spawn(mode, {}, empty.url)),
       )
       const users = await empty.db.selectFrom('users').select(['email', 'role']).execute()
       expect(users).toEqual([{ email: 'admin@example.com', role: 'admin' }])

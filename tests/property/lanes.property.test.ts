@@ -2,68 +2,28 @@ import fc from 'fast-check'
 import { afterAll, expect, it } from 'vitest'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
+import {
+  chainArbitrary,
+  hasEqualTimestamps,
+  isIdentityLess,
+  type Message,
+  messageArbitrary,
+  payload,
+} from '../support/message-arbitraries.ts'
 
 /**
  * Unification does not depend on the lane: a message sequence split any way between realtime
  * requests and bulk uploads (unified later, in other chunks, in another order) yields the same
  * profiles as the whole sequence sent realtime.
  */
-interface Message {
-  user?: number
-  email?: number
-  /** Upper-cases the email: the same identity once normalised. */
-  shout?: boolean
-  anon?: number
-  color?: string
-  n?: number
-  ts?: number
-}
-
-const attributes = {
-  color: fc.constantFrom('red', 'green', 'blue'),
-  n: fc.integer({ min: 0, max: 9 }),
-  ts: fc.integer({ min: 0, max: 3 }),
-}
-// A small identity pool makes messages link people often, so merges and chains of merges occur.
-const identified = fc.record(
-  {
-    user: fc.integer({ min: 0, max: 2 }),
-    email: fc.integer({ min: 0, max: 2 }),
-    shout: fc.boolean(),
-    anon: fc.integer({ min: 0, max: 3 }),
-    ...attributes,
-  },
-  { requiredKeys: [] },
-)
-const identityLess = fc.record(attributes, { requiredKeys: [] })
-const message: fc.Arbitrary<Message> = fc.oneof(
-  { arbitrary: identified, weight: 5 },
-  { arbitrary: identityLess, weight: 1 },
-)
-/**
- * A chain: people first seen under one identity each, then linked pairwise (a0-a1, a1-a2, ...),
- * so their profiles merge one into another along the links, around the random messages.
- */
-const chain = fc.integer({ min: 0, max: 3 }).map((links) => {
-  const singles: Message[] = Array.from({ length: links + 1 }, (_, i) => ({ anon: 10 + i, n: i }))
-  const joins: Message[] = Array.from({ length: links }, (_, i) => ({ anon: 10 + i, user: 10 + i + 1 }))
-  const bridges: Message[] = Array.from({ length: links }, (_, i) => ({ user: 10 + i + 1, anon: 10 + i + 1 }))
-  return { singles, links: [...joins, ...bridges] }
-})
+const message = messageArbitrary()
 const scenario = fc
   .record({
     random: fc.array(message, { minLength: 1, maxLength: 12 }),
-    chain,
+    chain: chainArbitrary,
     lanes: fc.array(fc.boolean(), { minLength: 26, maxLength: 26 }),
   })
   .map(({ random, chain, lanes }) => ({ messages: [...chain.singles, ...random, ...chain.links], lanes }))
-
-const TIMES = [
-  '2026-01-01T00:00:00Z',
-  '2026-01-01T01:00:00+01:00',
-  '2026-01-02T00:00:00Z',
-  '2026-01-03T00:00:00Z',
-]
 
 describeEachDialect('property: realtime and bulk lanes give the same profiles', (dialect) => {
   const t = useTestApp(dialect)
@@ -75,18 +35,6 @@ describeEachDialect('property: realtime and bulk lanes give the same profiles', 
   afterAll(() => {
     console.log(`lanes property [${dialect}] covered: ${JSON.stringify(covered)}`)
   })
-
-  function payload(m: Message, ns: string) {
-    const body: Record<string, unknown> = {}
-    if (m.user !== undefined) body.user_id = `${ns}u${m.user}`
-    if (m.email !== undefined)
-      body.email = `${ns}e${m.email}@example.com`[m.shout ? 'toUpperCase' : 'toString']()
-    if (m.anon !== undefined) body.anonymous_id = `${ns}a${m.anon}`
-    if (m.color !== undefined) body.color = m.color
-    if (m.n !== undefined) body.n = m.n
-    if (m.ts !== undefined) body.ts = TIMES[m.ts]
-    return body
-  }
 
   async function send(messages: Message[], lanes: boolean[], ns: string) {
     const stream = `${ns}s`
@@ -163,13 +111,8 @@ describeEachDialect('property: realtime and bulk lanes give the same profiles', 
         const actual = await profiles(split)
         covered.runs += 1
         if (expected.chains > 0) covered.mergeChains += 1
-        const stamps = messages
-          .filter((m) => m.ts !== undefined)
-          .map((m) => new Date(TIMES[m.ts!]!).getTime())
-        if (new Set(stamps).size < stamps.length) covered.equalTimestamps += 1
-        covered.identityLess += messages.filter(
-          (m) => m.user === undefined && m.email === undefined && m.anon === undefined,
-        ).length
+        if (hasEqualTimestamps(messages)) covered.equalTimestamps += 1
+        covered.identityLess += messages.filter(isIdentityLess).length
         expect(actual.shapes).toEqual(expected.shapes)
       }),
       { numRuns: dialect === 'sqlite' ? 60 : 20, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },

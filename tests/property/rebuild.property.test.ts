@@ -4,6 +4,14 @@ import type { Mapping } from '../../nodes/pipeline.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource } from '../support/documents.ts'
+import {
+  chainArbitrary,
+  hasEqualTimestamps,
+  isIdentityLess,
+  type Message,
+  messageArbitrary,
+  payload,
+} from '../support/message-arbitraries.ts'
 import { deployPipeline } from '../support/pipelines.ts'
 
 /**
@@ -16,45 +24,7 @@ import { deployPipeline } from '../support/pipelines.ts'
  * After the rebuild `m` must have exactly `f`'s people (mapping changes replayed), and `r` and `f`
  * must be unchanged.
  */
-interface Message {
-  user?: number
-  email?: number
-  /** Upper-cases the email: the same identity once normalised. */
-  shout?: boolean
-  anon?: number
-  phone?: number
-  color?: string
-  n?: number
-  ts?: number
-}
-
-const attributes = {
-  color: fc.constantFrom('red', 'green', 'blue'),
-  n: fc.integer({ min: 0, max: 9 }),
-  ts: fc.integer({ min: 0, max: 3 }),
-  phone: fc.integer({ min: 0, max: 2 }),
-}
-// Small identity pools make messages link people often, so merges and chains of merges occur.
-const identified = fc.record(
-  {
-    user: fc.integer({ min: 0, max: 2 }),
-    email: fc.integer({ min: 0, max: 2 }),
-    shout: fc.boolean(),
-    anon: fc.integer({ min: 0, max: 3 }),
-    ...attributes,
-  },
-  { requiredKeys: [] },
-)
-const identityLess = fc.record(attributes, { requiredKeys: [] })
-const message: fc.Arbitrary<Message> = fc.oneof(
-  { arbitrary: identified, weight: 5 },
-  { arbitrary: identityLess, weight: 1 },
-)
-/** People first seen under one identity each, then linked pairwise so their profiles merge. */
-const chain = fc.integer({ min: 0, max: 3 }).map((links) => ({
-  singles: Array.from({ length: links + 1 }, (_, i): Message => ({ anon: 10 + i, n: i })),
-  links: Array.from({ length: links }, (_, i): Message => ({ anon: 10 + i, user: 10 + i + 1 })),
-}))
+const message = messageArbitrary({ phone: true })
 
 /** Mappings that change values, names and which fields identify a person. */
 const MAPPINGS: (Mapping | null)[] = [
@@ -76,7 +46,7 @@ const mappingIndex = fc.integer({ min: 0, max: MAPPINGS.length - 1 })
 const scenario = fc
   .record({
     random: fc.array(message, { minLength: 1, maxLength: 12 }),
-    chain,
+    chain: chainArbitrary,
     before: mappingIndex,
     after: mappingIndex,
     cut: fc.integer({ min: 0, max: 100 }),
@@ -85,28 +55,6 @@ const scenario = fc
     const messages = [...chain.singles, ...random, ...chain.links]
     return { messages, before, after, cut: Math.round((cut / 100) * messages.length) }
   })
-
-const TIMES = [
-  '2026-01-01T00:00:00Z',
-  '2026-01-01T01:00:00+01:00',
-  '2026-01-02T00:00:00Z',
-  '2026-01-03T00:00:00Z',
-]
-
-function payload(m: Message, ns: string) {
-  const body: Record<string, unknown> = {}
-  if (m.user !== undefined) body.user_id = `${ns}u${m.user}`
-  if (m.email !== undefined) {
-    const email = `${ns}e${m.email}@example.com`
-    body.email = m.shout ? email.toUpperCase() : email
-  }
-  if (m.anon !== undefined) body.anonymous_id = `${ns}a${m.anon}`
-  if (m.phone !== undefined) body.phone = `${ns}p${m.phone}`
-  if (m.color !== undefined) body.color = m.color
-  if (m.n !== undefined) body.n = m.n
-  if (m.ts !== undefined) body.ts = TIMES[m.ts]
-  return body
-}
 
 describeEachDialect('property: a rebuild equals incremental unification', (dialect) => {
   const t = useTestApp(dialect)
@@ -236,11 +184,8 @@ describeEachDialect('property: a rebuild equals incremental unification', (diale
 
         covered.runs += 1
         if (merged.length > 0) covered.merges += 1
-        const stamps = messages.filter((x) => x.ts !== undefined).map((x) => Date.parse(TIMES[x.ts!]!))
-        if (new Set(stamps).size < stamps.length) covered.equalTimestamps += 1
-        covered.identityLess += messages.filter(
-          (x) => x.user === undefined && x.email === undefined && x.anon === undefined,
-        ).length
+        if (hasEqualTimestamps(messages)) covered.equalTimestamps += 1
+        covered.identityLess += messages.filter(isIdentityLess).length
         if (before !== after && cut > 0 && cut < messages.length) covered.mappingChanges += 1
         if (JSON.stringify(mixed) !== JSON.stringify(expected)) covered.peopleChangedByMapping += 1
       }),

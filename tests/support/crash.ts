@@ -1,8 +1,12 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import type SQLite from 'better-sqlite3'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import type { Cadence } from '../../nodes/cadence.ts'
+import { openTestDatabase } from './dialects.ts'
 import { type ScriptedConfig, scriptedSource } from './scripted-source.ts'
-import { ADMIN_ENV, signInRemote, startSluice } from './server.ts'
+import { ADMIN_ENV, type RunningSluice, signInRemote, startSluice } from './server.ts'
 
 /** Real processes with short leases, so a dead worker's job is picked up within seconds. */
 export const CRASH_ENV = {
@@ -61,4 +65,41 @@ export async function awaitWriteLock(db: SQLite.Database): Promise<boolean> {
     await new Promise((resolve) => setImmediate(resolve))
   }
   return false
+}
+
+/**
+ * A suite's throwaway PostgreSQL database and the Sluice processes it starts against it (each with
+ * its own data folder, the scripted source known), all stopped and removed after the suite.
+ * @example const pg = usePostgresProcesses(); const worker = await pg.spawn('worker')
+ */
+export function usePostgresProcesses() {
+  let database: Awaited<ReturnType<typeof openTestDatabase>> | undefined
+  const processes: RunningSluice[] = []
+  const dirs: string[] = []
+  beforeAll(async () => {
+    database = await openTestDatabase('postgres')
+  })
+  afterAll(async () => {
+    for (const sluice of processes) await sluice.stop()
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true })
+    await database?.close()
+  })
+  const db = () => {
+    if (!database) throw new Error('the PostgreSQL database is not ready')
+    return database
+  }
+  return {
+    database: db,
+    /** Starts `npm start` (`all`), `start:api` or `start:worker` against the suite's database. */
+    async spawn(mode: 'all' | 'api' | 'worker', env: Record<string, string> = {}, url = db().url) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${mode}-`))
+      dirs.push(dir)
+      const sluice = await startSluice(
+        { ...CRASH_ENV, SLUICE_DB: url, ...env },
+        { dataDir: dir, scripted: true, ...(mode === 'all' ? {} : { mode }) },
+      )
+      processes.push(sluice)
+      return sluice
+    },
+  }
 }
