@@ -1,8 +1,9 @@
 import pino from 'pino'
+import { scrubSecrets } from './vault/scrubber.ts'
 
 /**
  * Structured JSON logs. Credentials never reach a log line: these paths are censored wherever
- * they appear, and the Vault adds known secret values to the scrubber in a later layer.
+ * they appear, and known secret values the Vault registered are scrubbed from each line (scrubber.ts).
  */
 const REDACT = [
   'password',
@@ -30,6 +31,8 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
       level: options.level ?? 'info',
       base: { app: 'sluice' },
       redact: { paths: REDACT, censor: '[redacted]' },
+      // Last line of defence: known secret values wherever they ended up in the line.
+      hooks: { streamWrite: scrubSecrets },
     },
     options.destination,
   )

@@ -6,6 +6,7 @@ import { manualClock } from '../../server/clock.ts'
 import { loadConfig } from '../../server/config.ts'
 import { migrateToLatest, openDatabase } from '../../server/db/database.ts'
 import { createLogger, safeUrl } from '../../server/log.ts'
+import { addKnownSecret, forgetKnownSecret } from '../../server/vault/scrubber.ts'
 
 function capture() {
   const lines: string[] = []
@@ -32,6 +33,38 @@ describe('logs', () => {
     const text = lines.join('\n')
     for (const secret of ['hunter2', 'slc_abc', 'Bearer x', 's=1']) expect(text).not.toContain(secret)
     expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'x', user: { name: 'ok', token: '[redacted]' } })
+  })
+
+  it('scrubs known secret values in every form, at every level, wherever a message carries them', () => {
+    const { lines, logger } = capture()
+    const secret = 'sk_live_Zq8/+canary=&ü'
+    addKnownSecret(secret)
+    addKnownSecret('short')
+    const forms = [
+      secret,
+      Buffer.from(secret).toString('base64'),
+      Buffer.from(secret).toString('base64url'),
+      encodeURIComponent(secret),
+      new URLSearchParams({ k: secret }).toString().slice(2),
+    ]
+    logger.debug({ detail: `sent ${forms[1]} as basic auth` }, `key ${secret} refused`)
+    logger.warn({ err: new Error(`GET /v1?key=${forms[3]} failed: 401 for ${forms[0]}`) }, 'failed')
+    logger.error({ body: `grant_type=x&client_secret=${forms[4]}`, nested: { a: [forms[2]] } }, 'token')
+    logger.info({ url: 'https://api.example.com/me?access_token=ya29.opaque-value&x=1' }, 'called')
+    logger.info({ tokenResponse: JSON.stringify({ access_token: 'ya29.another' }) }, 'refreshed')
+    logger.info('short words stay: short')
+    const text = lines.join('\n')
+    for (const form of forms) expect(text).not.toContain(form)
+    expect(text).not.toContain('ya29.opaque-value')
+    expect(text).not.toContain('ya29.another')
+    expect(text).toContain('access_token=[redacted]&x=1')
+    expect(text).toContain('short words stay: short')
+    // Still one JSON object per line after scrubbing.
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow()
+    expect(lines).toHaveLength(6)
+    forgetKnownSecret(secret)
+    logger.info(`after deletion ${secret}`)
+    expect(lines.at(-1)).toContain(secret)
   })
 
   it('strips access tokens from logged URLs', () => {
