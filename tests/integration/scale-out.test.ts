@@ -212,12 +212,26 @@ describe.skipIf(!inject('pgUrl'))('scale-out: API and worker processes on one Po
       }
       await until('both emails', () => mail.received.length >= 2, 60_000)
       const rules = (await admin.call('GET', '/api/alerts')).json as { id: string }[]
-      const logs = await Promise.all(
-        rules.map(async (rule) => (await admin.call('GET', `/api/alerts/${rule.id}/deliveries`)).json),
+      type Delivery = { kind: string; status: string; attempts: number; lastError: string | null }
+      const webhookDeliveries = async () => {
+        const logs = await Promise.all(
+          rules.map(async (rule) => (await admin.call('GET', `/api/alerts/${rule.id}/deliveries`)).json),
+        )
+        return (logs.flat() as Delivery[]).filter((delivery) => delivery.kind === 'webhook')
+      }
+      // Each delivery is attempted on its own: the emails may land before a webhook's first try.
+      let webhooks: Delivery[] = []
+      await until(
+        'both webhooks tried while down',
+        async () => {
+          await new Promise((resolve) => setTimeout(resolve, 100))
+          webhooks = await webhookDeliveries()
+          return webhooks.length === 2 && webhooks.every((delivery) => delivery.attempts >= 1)
+        },
+        60_000,
       )
-      const webhooks = logs.flat().filter((delivery: { kind: string }) => delivery.kind === 'webhook')
-      expect(webhooks.map((delivery: { status: string }) => delivery.status)).toEqual(['pending', 'pending'])
-      expect(webhooks[0].lastError).toMatch(/could not be reached/)
+      expect(webhooks.map((delivery) => delivery.status)).toEqual(['pending', 'pending'])
+      expect(webhooks[0]!.lastError).toMatch(/could not be reached/)
       await hook.start()
       await until('both webhooks, retried', () => hook.received.length >= 2, 60_000)
       // Both workers evaluate every five seconds: let them, several times over.
