@@ -16,6 +16,12 @@ export interface AuthMethod<S extends z.ZodObject = z.ZodObject> {
   title: string
   /** Credential fields; secret ones carry `.meta({ secret: true })`. */
   schema: S
+  /**
+   * OAuth2 only: the provider's endpoints and scopes. The tokens the flow yields are stored as
+   * `accessToken` and `refreshToken`; an admin's client id and secret (and any endpoint
+   * override, such as a sandbox) complete them.
+   */
+  oauth?: { authorizeUrl: string; tokenUrl: string; scopes: readonly string[] }
 }
 
 export interface JobType<S extends z.ZodObject = z.ZodObject> {

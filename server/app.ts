@@ -15,7 +15,9 @@ import { route } from './http/route.ts'
 import { safeUrl } from './log.ts'
 import { alertRoutes } from './routes/alerts.routes.ts'
 import { audienceRoutes } from './routes/audiences.routes.ts'
+import { auditRoutes } from './routes/audit.routes.ts'
 import { authRoutes } from './routes/auth.routes.ts'
+import { authorizationRoutes } from './routes/authorizations.routes.ts'
 import { collectRoutes } from './routes/collect.routes.ts'
 import { dataKeyRoutes } from './routes/data-keys.routes.ts'
 import { docsRoutes } from './routes/docs.routes.ts'
@@ -146,6 +148,8 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', userRoutes)
     .route('/', tokenRoutes)
     .route('/', providerRoutes)
+    .route('/', authorizationRoutes)
+    .route('/', auditRoutes)
     .route('/', pipelineRoutes)
     .route('/', jobRoutes)
     .route('/', eventRoutes)

@@ -8,6 +8,7 @@ import type { Config } from './config.ts'
 import { recoverUploads } from './data/bulk-upload.ts'
 import { LaneGate } from './data/lanes.ts'
 import { createUnifier } from './data/unifier.ts'
+import { storedKeyIds } from './db/authorizations.repo.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
 import { serialize } from './db/locks.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
@@ -18,6 +19,9 @@ import { createDispatcher } from './executor/dispatcher.ts'
 import { createUpstreamWaker } from './executor/upstream-waker.ts'
 import type { Deps } from './http/context.ts'
 import { createLogger, type Logger } from './log.ts'
+import { loadMasterKey } from './vault/master-key.ts'
+import { resealStale } from './vault/reseal.ts'
+import { createVault } from './vault/vault.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -40,7 +44,9 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
   try {
     const applied = await migrateToLatest(database.db)
     if (applied.length) logger.info({ migrations: applied }, 'database migrated')
-    const deps = assemble(config, database, logger)
+    const deps = await assemble(config, database, logger)
+    const resealed = await resealStale(deps.db, deps.vault)
+    if (resealed.alertRules) logger.info(resealed, 'sealed alert webhook secrets stored in plain text')
     await ensureFirstAdmin(deps)
     // Uploads a crash cut off are discarded; whatever was published but not unified is applied now.
     // On PostgreSQL another live process may be receiving: only long-silent uploads are abandoned.
@@ -64,8 +70,19 @@ export async function openDeps(config: Config, logger: Logger = createLogger({ l
   }
 }
 
-function assemble(config: Config, database: ReturnType<typeof openDatabase>, logger: Logger): Deps {
+async function assemble(
+  config: Config,
+  database: ReturnType<typeof openDatabase>,
+  logger: Logger,
+): Promise<Deps> {
+  const key = loadMasterKey({
+    envKey: config.secretKey,
+    dataDir: config.dataDir,
+    storedKeyIds: await storedKeyIds(database.db),
+    logger,
+  })
   return buildDeps({
+    vault: createVault(key),
     db: database.db,
     dialect: database.dialect,
     config,
@@ -77,7 +94,7 @@ function assemble(config: Config, database: ReturnType<typeof openDatabase>, log
 
 /** The services every process holds, over its database, settings and clock (tests pass their own). */
 export function buildDeps(
-  base: Pick<Deps, 'db' | 'dialect' | 'config' | 'clock' | 'logger' | 'version'>,
+  base: Pick<Deps, 'db' | 'dialect' | 'config' | 'clock' | 'logger' | 'version' | 'vault'>,
 ): Deps {
   const lanes = new LaneGate()
   const dispatcher = createDispatcher({

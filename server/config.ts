@@ -24,6 +24,8 @@ export interface Config {
   /** SMTP server for email alerts (`smtp://user:pass@host:587`, `smtps://...`); unset: no email. */
   smtpUrl: string | undefined
   smtpFrom: string
+  /** The master key as given (SLUICE_SECRET_KEY); unset: the data folder's key file. Never logged. */
+  secretKey: string | undefined
 }
 
 type Env = Record<string, string | undefined>
@@ -94,5 +96,6 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.SLUICE_LOG_LEVEL || env.LOG_LEVEL || 'info',
     smtpUrl: smtpUrl(env),
     smtpFrom: env.SLUICE_SMTP_FROM || 'Sluice <sluice@localhost>',
+    secretKey: env.SLUICE_SECRET_KEY || undefined,
   }
 }

@@ -2,24 +2,40 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema.ts'
 import type { ValidateLookups } from './validate.ts'
 
+/** The string `data[field]` of the document's nodes of `kind`. */
+function named(document: unknown, kind: string, field: string): string[] {
+  const nodes = (document as { nodes?: unknown } | null)?.nodes
+  if (!Array.isArray(nodes)) return []
+  return nodes
+    .map((node) => node as { kind?: unknown; data?: Record<string, unknown> } | null)
+    .filter((node) => node?.kind === kind && typeof node.data?.[field] === 'string')
+    .map((node) => node!.data![field] as string)
+}
+
 /**
  * What validation needs from the database for one document, loaded up front (validation itself
- * is synchronous): which of the audiences its nodes name exist.
+ * is synchronous): which of the audiences its nodes name exist, and the provider of each Vault
+ * authorization they name.
  */
 export async function lookupsFor(db: Kysely<Database>, document: unknown): Promise<ValidateLookups> {
-  const nodes = (document as { nodes?: unknown } | null)?.nodes
-  const named = Array.isArray(nodes)
-    ? nodes
-        .map((node) => node as { kind?: unknown; data?: { audienceId?: unknown } } | null)
-        .filter((node) => node?.kind === 'audience' && typeof node.data?.audienceId === 'string')
-        .map((node) => node!.data!.audienceId as string)
-    : []
-  const existing = new Set(
-    named.length === 0
+  const audiences = named(document, 'audience', 'audienceId')
+  const authorizations = named(document, 'authorization', 'authorizationId')
+  const [existing, owners] = await Promise.all([
+    audiences.length === 0
       ? []
-      : (await db.selectFrom('audiences').select('id').where('id', 'in', named).execute()).map(
-          (row) => row.id,
-        ),
-  )
-  return { audienceExists: (id) => existing.has(id) }
+      : db.selectFrom('audiences').select('id').where('id', 'in', audiences).execute(),
+    authorizations.length === 0
+      ? []
+      : db
+          .selectFrom('authorizations')
+          .select(['id', 'provider'])
+          .where('id', 'in', authorizations)
+          .execute(),
+  ])
+  const audienceIds = new Set(existing.map((row) => row.id))
+  const providerOf = new Map(owners.map((row) => [row.id, row.provider]))
+  return {
+    audienceExists: (id) => audienceIds.has(id),
+    authorizationProvider: (id) => providerOf.get(id) ?? null,
+  }
 }

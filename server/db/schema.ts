@@ -356,6 +356,70 @@ export interface EnrichmentInputTable {
   enriched_at: string
 }
 
+export type AuthMethodId = 'apikey' | 'basic' | 'oauth2' | 'none'
+
+export interface AuthorizationTable {
+  id: string
+  name: string
+  description: ColumnType<string, string | undefined, string>
+  provider: string
+  method: AuthMethodId
+  /** JSON object of the method's non-secret fields. */
+  fields: string
+  /** JSON object: secret field name → sealed value (server/vault/cipher.ts). */
+  secrets: string
+  /** The master key the secrets are sealed with; null when there are none. */
+  key_id: string | null
+  /** OAuth2: when the access token expires. */
+  expires_at: string | null
+  /** Why the credentials stopped working (a refused refresh); null when they work. */
+  error: string | null
+  created_by: string
+  updated_by: string
+  created_at: string
+  updated_at: string
+}
+
+export interface OAuthClientTable {
+  provider: string
+  client_id: string
+  /** Sealed. */
+  client_secret: string
+  key_id: string
+  /** JSON `{ authorizeUrl?, tokenUrl?, scopes? }`. */
+  settings: string
+  created_by: string
+  updated_by: string
+  created_at: string
+  updated_at: string
+}
+
+export interface OAuthStateTable {
+  /** sha256 of the state parameter. */
+  id: string
+  provider: string
+  /** The PKCE verifier, sealed. */
+  verifier: string
+  /** JSON: what to create or reconnect when the callback arrives. */
+  request: string
+  created_by: string
+  created_at: string
+  expires_at: string
+}
+
+export interface AuditLogTable {
+  id: Generated<number>
+  at: string
+  actor_id: string | null
+  actor_name: string
+  action: string
+  entity_type: string
+  entity_id: string
+  entity_name: string
+  /** JSON, or null. */
+  details: string | null
+}
+
 export interface Database {
   users: UserTable
   sessions: SessionTable
@@ -384,9 +448,14 @@ export interface Database {
   alert_deliveries: AlertDeliveryTable
   suppressions: SuppressionTable
   settings: SettingTable
+  authorizations: AuthorizationTable
+  oauth_clients: OAuthClientTable
+  oauth_states: OAuthStateTable
+  audit_log: AuditLogTable
 }
 
 export type User = Selectable<UserTable>
+export type Authorization = Selectable<AuthorizationTable>
 export type Pipeline = Selectable<PipelineTable>
 export type Job = Selectable<JobTable>
 export type NewJob = Insertable<JobTable>

@@ -3,7 +3,8 @@ import type { Transporter } from 'nodemailer'
 import { claimDeliveries, settleDelivery } from '../db/alerts.repo.ts'
 import type { Executor } from '../db/schema.ts'
 import type { Logger } from '../log.ts'
-import type { AlertCondition, StoredTarget } from './alert-rules.ts'
+import type { Vault } from '../vault/vault.ts'
+import { type AlertCondition, type OpenTarget, openTargets } from './alert-rules.ts'
 
 /**
  * Attempts before a delivery is given up (failed). Back-off doubles from SLUICE_RETRY_BASE to at
@@ -78,7 +79,7 @@ export function webhookBody(message: AlertMessage): string {
 }
 
 async function sendWebhook(
-  target: Extract<StoredTarget, { type: 'webhook' }>,
+  target: Extract<OpenTarget, { type: 'webhook' }>,
   message: AlertMessage,
   now: Date,
 ) {
@@ -113,7 +114,7 @@ async function sendWebhook(
 async function sendEmail(
   mailer: Transporter | null,
   from: string,
-  target: Extract<StoredTarget, { type: 'email' }>,
+  target: Extract<OpenTarget, { type: 'email' }>,
   message: AlertMessage,
 ) {
   if (!mailer) throw new DeliveryError('email is not set up: set SLUICE_SMTP_URL', false)
@@ -138,7 +139,7 @@ export interface Notifier {
 }
 
 /** Sends `message` to `target`; throws DeliveryError. */
-export async function send(notifier: Notifier, target: StoredTarget, message: AlertMessage, now: Date) {
+export async function send(notifier: Notifier, target: OpenTarget, message: AlertMessage, now: Date) {
   if (target.type === 'webhook') await sendWebhook(target, message, now)
   else await sendEmail(notifier.mailer, notifier.from, target, message)
 }
@@ -149,7 +150,14 @@ export async function send(notifier: Notifier, target: StoredTarget, message: Al
  * attempt or a refusal that retrying cannot fix. Returns how many were attempted.
  */
 export async function deliverDue(
-  deps: { db: Executor; logger: Logger; publicUrl: string; now: () => Date; retry: RetryPolicy } & Notifier,
+  deps: {
+    db: Executor
+    logger: Logger
+    vault: Vault
+    publicUrl: string
+    now: () => Date
+    retry: RetryPolicy
+  } & Notifier,
   limit = 20,
 ): Promise<number> {
   const claimed = await claimDeliveries(deps.db, deps.now().toISOString(), CLAIM_MS, limit)
@@ -165,8 +173,19 @@ export async function deliverDue(
       .where('id', '=', delivery.episode_id)
       .executeTakeFirst()
     if (!rule || !episode) continue
-    const target = (JSON.parse(rule.targets) as StoredTarget[])[delivery.target]
     const attempts = delivery.attempts + 1
+    let target: OpenTarget | undefined
+    try {
+      target = openTargets(deps.vault, rule.id, rule.targets)[delivery.target]
+    } catch (error) {
+      await settleDelivery(deps.db, delivery, {
+        attempts,
+        status: 'failed',
+        last_error: `${(error as Error).message} (edit the rule's targets)`,
+        next_attempt_at: null,
+      })
+      continue
+    }
     if (!target || target.type !== delivery.kind) {
       await settleDelivery(deps.db, delivery, {
         attempts,

@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import { parseDuration } from '../../nodes/duration.ts'
+import { sealedKeyId } from '../vault/cipher.ts'
+import type { Vault } from '../vault/vault.ts'
 
 const duration = z
   .string()
@@ -94,16 +96,51 @@ export const alertRulePatch = z.strictObject({
   enabled: z.boolean().optional(),
 })
 
-/** A stored target: the webhook's URL and secret are the caller's, never echoed. */
-export type StoredTarget = { type: 'webhook'; url: string; secret: string } | { type: 'email'; to: string[] }
+/**
+ * A stored target. A webhook's URL (Slack's carries its token) and signing secret are sealed
+ * (server/vault/cipher.ts), bound to the rule and the target's index; `host` is what may be shown.
+ */
+export type StoredTarget =
+  | { type: 'webhook'; host: string; url: string; secret: string }
+  | { type: 'email'; to: string[] }
+/** A target as a delivery uses it, opened. */
+export type OpenTarget = { type: 'webhook'; url: string; secret: string } | { type: 'email'; to: string[] }
+
+export const targetPlace = (ruleId: string, index: number, field: 'url' | 'secret') => ({
+  owner: `alert:${ruleId}`,
+  field: `targets.${index}.${field}`,
+})
+
+export function sealTarget(vault: Vault, ruleId: string, index: number, target: OpenTarget): StoredTarget {
+  if (target.type === 'email') return target
+  const url = new URL(target.url)
+  return {
+    type: 'webhook',
+    host: `${url.protocol}//${url.host}`,
+    url: vault.seal(targetPlace(ruleId, index, 'url'), target.url),
+    secret: vault.seal(targetPlace(ruleId, index, 'secret'), target.secret),
+  }
+}
+
+/**
+ * A rule's targets, opened. A value written before webhooks were sealed is still plain text;
+ * start-up seals those (server/vault/reseal.ts), and until then it is read as it is.
+ * @throws VaultError for a value that cannot be opened
+ */
+export function openTargets(vault: Vault, ruleId: string, targetsJson: string): OpenTarget[] {
+  return (JSON.parse(targetsJson) as StoredTarget[]).map((target, index) => {
+    if (target.type === 'email') return target
+    const open = (field: 'url' | 'secret') =>
+      sealedKeyId(target[field]) === null
+        ? target[field]
+        : vault.unseal(targetPlace(ruleId, index, field), target[field])
+    return { type: 'webhook', url: open('url'), secret: open('secret') }
+  })
+}
 
 /** What the API shows of a target: where it goes, without what would let anyone post to it. */
 export function publicTarget(target: StoredTarget) {
   if (target.type === 'email') return target
-  const url = new URL(target.url)
-  return {
-    type: 'webhook' as const,
-    url: `${url.protocol}//${url.host}/…`,
-    secret: { set: true as const },
-  }
+  const host = target.host ?? new URL(target.url).origin
+  return { type: 'webhook' as const, url: `${host}/…`, secret: { set: true as const } }
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import type { Executor } from '../db/schema.ts'
 import type { Logger } from '../log.ts'
+import type { Vault } from '../vault/vault.ts'
 import { deliverDue, type Notifier } from './alert-delivery.ts'
 import { evaluateAlerts } from './alert-evaluator.ts'
 
@@ -14,7 +15,13 @@ export interface Alerts {
 }
 
 /** Alert rules and their deliveries (DESIGN.md §7); the worker's maintenance ticks it every few seconds. */
-export function createAlerts(deps: { db: Executor; clock: Clock; logger: Logger; config: Config }): Alerts {
+export function createAlerts(deps: {
+  db: Executor
+  clock: Clock
+  logger: Logger
+  config: Config
+  vault: Vault
+}): Alerts {
   const mailer = deps.config.smtpUrl ? nodemailer.createTransport(deps.config.smtpUrl) : null
   const notifier: Notifier = { mailer, from: deps.config.smtpFrom }
   let running: Promise<{ opened: number; closed: number; attempted: number }> | null = null
@@ -25,6 +32,7 @@ export function createAlerts(deps: { db: Executor; clock: Clock; logger: Logger;
       const sent = await deliverDue({
         db: deps.db,
         logger: deps.logger,
+        vault: deps.vault,
         publicUrl: deps.config.publicUrl,
         now: () => deps.clock.now(),
         retry: { baseMs: deps.config.retryBaseMs, maxMs: deps.config.retryMaxMs },

@@ -42,7 +42,7 @@ export interface Dispatcher {
   readonly active: number
 }
 
-type DispatcherDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger'> &
+type DispatcherDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'logger' | 'vault'> &
   Partial<Pick<Deps, 'lanes'>> & {
     /** Subscribes to pokes from other processes (PostgreSQL LISTEN); resolves to an unsubscribe. */
     listen?: (wake: () => void) => Promise<() => Promise<void>>

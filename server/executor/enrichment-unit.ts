@@ -43,7 +43,7 @@ export async function runEnrichmentUnit(
   const { db } = deps
   const own = enrichmentStream(job.id)
   return runUnit(deps, job, owner, interrupt, async (run) => {
-    const { connector, ctx } = connectorFor(deps, job, 'enrichment', run.signal)
+    const { connector, ctx } = await connectorFor(deps, job, 'enrichment', run.signal)
     const plan = await exportPlan(db, job)
     let cursor = job.state ? (JSON.parse(job.state) as Cursor) : null
     const identityFields = new Set((await getIdentityRules(db)).fields.map((field) => field.name))

@@ -49,7 +49,7 @@ export async function runExportUnit(
 ): Promise<UnitResult> {
   const { db } = deps
   return runUnit(deps, job, owner, interrupt, async (run) => {
-    const { connector, ctx } = connectorFor(deps, job, 'export', run.signal)
+    const { connector, ctx } = await connectorFor(deps, job, 'export', run.signal)
     // No checkpoint: new, or reset by a deploy (another folder, another format): send everyone again.
     if (job.state === null) await db.deleteFrom('export_deliveries').where('job_id', '=', job.id).execute()
     const at = await position(db)

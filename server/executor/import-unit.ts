@@ -28,7 +28,7 @@ export async function runImportUnit(
   { stop, interrupt }: UnitStop = {},
 ): Promise<UnitResult> {
   return runUnit(deps, job, owner, interrupt, async (run) => {
-    const { connector, ctx } = connectorFor(deps, job, 'import', run.signal)
+    const { connector, ctx } = await connectorFor(deps, job, 'import', run.signal)
     let done = false
     if (stop?.aborted) return run.handBack()
     for await (const batch of connector.read(ctx, {

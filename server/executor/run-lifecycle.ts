@@ -11,6 +11,7 @@ import { insertRawMessages } from '../db/raw-messages.repo.ts'
 import type { Executor, Job, NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
 import type { Deps } from '../http/context.ts'
+import { credentialsFor } from '../vault/job-credentials.ts'
 import { throttleFor } from './budgets.ts'
 import { releaseLease, renewLease } from './leases.ts'
 import { afterFailure, afterSuccess, type Outcome } from './outcome.ts'
@@ -21,7 +22,7 @@ import { wakeDownstream } from './upstream.ts'
  * What every unit of work shares (DESIGN.md §4): its run row, how it ends (release the lease with
  * the outcome and one log line), and what happens when the lease is lost or the process stops.
  */
-export type UnitDeps = Pick<Deps, 'db' | 'clock' | 'config'>
+export type UnitDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'vault'>
 
 /** The lease moved on (expired and claimed elsewhere, or the job was paused): stop, commit nothing. */
 export class LeaseLost extends Error {}
@@ -70,12 +71,12 @@ export function guardLease(
 }
 
 /** The job's connector for `direction`, with its parsed config and context; config errors thrown as such. */
-export function connectorFor<D extends 'import' | 'export' | 'enrichment'>(
+export async function connectorFor<D extends 'import' | 'export' | 'enrichment'>(
   deps: UnitDeps,
   job: Job,
   direction: D,
   signal: AbortSignal,
-): { connector: Extract<AnyJobConnector, { direction: D }>; ctx: ConnectorContext } {
+): Promise<{ connector: Extract<AnyJobConnector, { direction: D }>; ctx: ConnectorContext }> {
   const connector = jobConnector(job.provider, job.job_type)
   const jobType = findJobType(job.provider, job.job_type)
   if (connector?.direction !== direction || !jobType) {
@@ -90,7 +91,7 @@ export function connectorFor<D extends 'import' | 'export' | 'enrichment'>(
   const throttle = throttleFor(job.provider, job.authorization_id)
   const ctx: ConnectorContext = {
     config: parsed.data,
-    credentials: {},
+    credentials: await credentialsFor(deps, job.authorization_id),
     signal,
     now: () => deps.clock.now(),
     dataDir: deps.config.dataDir,

@@ -13,6 +13,7 @@ import type { EventHub } from '../events/hub.ts'
 import type { Dispatcher } from '../executor/dispatcher.ts'
 import type { UpstreamWaker } from '../executor/upstream-waker.ts'
 import type { Logger } from '../log.ts'
+import type { Vault } from '../vault/vault.ts'
 
 /** What every route needs, passed in once so tests build the app on any database and clock. */
 export interface Deps {
@@ -35,6 +36,8 @@ export interface Deps {
   hub: EventHub
   /** Alert rules: evaluation and deliveries. */
   alerts: Alerts
+  /** Seals and opens credentials under the master key. */
+  vault: Vault
 }
 
 export interface AppEnv {

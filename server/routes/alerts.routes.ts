@@ -11,8 +11,10 @@ import {
   alertCondition,
   alertRuleInput,
   alertRulePatch,
+  openTargets,
   publicTarget,
   type StoredTarget,
+  sealTarget,
 } from '../events/alert-rules.ts'
 import type { AppEnv, Deps } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
@@ -91,7 +93,7 @@ async function toRuleJson(db: Executor, rows: Selectable<AlertRuleTable>[]) {
 }
 
 /** Targets as stored: webhook secrets generated where none was given (returned to show once). */
-function storeTargets(deps: Deps, targets: AlertTarget[]) {
+function storeTargets(deps: Deps, ruleId: string, targets: AlertTarget[]) {
   const generated: { target: number; secret: string }[] = []
   const stored = targets.map((target, index): StoredTarget => {
     if (target.type === 'email') {
@@ -105,7 +107,7 @@ function storeTargets(deps: Deps, targets: AlertTarget[]) {
     }
     const secret = target.secret ?? newSecret('whsec')
     if (!target.secret) generated.push({ target: index, secret })
-    return { type: 'webhook', url: target.url, secret }
+    return sealTarget(deps.vault, ruleId, index, { type: 'webhook', url: target.url, secret })
   })
   return { stored, generated }
 }
@@ -147,11 +149,12 @@ export const alertRoutes = new Hono<AppEnv>()
       const deps = c.get('deps')
       const input = c.req.valid('json')
       await requireJob(deps.db, input.jobId)
-      const { stored, generated } = storeTargets(deps, input.targets)
+      const id = newId()
+      const { stored, generated } = storeTargets(deps, id, input.targets)
       const now = deps.clock.now().toISOString()
       const by = c.get('principal')!.userId
       const row: Selectable<AlertRuleTable> = {
-        id: newId(),
+        id,
         name: input.name,
         description: input.description ?? '',
         job_id: input.jobId,
@@ -204,7 +207,7 @@ export const alertRoutes = new Hono<AppEnv>()
       const row = await findAlertRule(deps.db, id)
       if (!row) throw notFound('alert rule', id)
       if (input.jobId !== undefined) await requireJob(deps.db, input.jobId)
-      const targets = input.targets ? storeTargets(deps, input.targets) : null
+      const targets = input.targets ? storeTargets(deps, id, input.targets) : null
       const changes = {
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.description !== undefined ? { description: input.description } : {}),
@@ -317,7 +320,7 @@ export const alertRoutes = new Hono<AppEnv>()
       const rule = await findAlertRule(deps.db, id)
       if (!rule) throw notFound('alert rule', id)
       const now = deps.clock.now()
-      const targets = JSON.parse(rule.targets) as StoredTarget[]
+      const targets = openTargets(deps.vault, rule.id, rule.targets)
       const results = []
       for (const [index, target] of targets.entries()) {
         try {

@@ -1,8 +1,11 @@
 import { type Context, Hono } from 'hono'
 import { z } from 'zod'
+import type { Config } from '../config.ts'
+import { authorizationNames } from '../db/authorizations.repo.ts'
 import { appendLog, findJob, listJobs, listLogs, listMetrics, listRuns, updateJob } from '../db/jobs.repo.ts'
 import { serialize } from '../db/locks.ts'
 import { renameNode } from '../db/pipelines.repo.ts'
+import type { Executor, Job } from '../db/schema.ts'
 import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
@@ -79,7 +82,13 @@ async function transition(c: Context<AppEnv>, action: 'pause' | 'resume') {
     unifier.wake()
     c.get('deps').dispatcher.poke()
   }
-  return c.json(toJobDetail((await findJob(db, id))!, config), 200)
+  return c.json(await detailOf(db, config, (await findJob(db, id))!), 200)
+}
+
+/** A job's detail with its authorization's name. */
+async function detailOf(db: Executor, config: Config, job: Job) {
+  const names = await authorizationNames(db, job.authorization_id ? [job.authorization_id] : [])
+  return toJobDetail(job, config, names)
 }
 
 export const jobRoutes = new Hono<AppEnv>()
@@ -94,7 +103,14 @@ export const jobRoutes = new Hono<AppEnv>()
     async (c) => {
       const { items, nextCursor } = await listJobs(c.get('deps').db, c.req.valid('query'))
       if (nextCursor) c.header('X-Next-Cursor', nextCursor)
-      return c.json(items.map(toJobListItem), 200)
+      const names = await authorizationNames(
+        c.get('deps').db,
+        items.flatMap((item) => (item.authorization_id ? [item.authorization_id] : [])),
+      )
+      return c.json(
+        items.map((item) => toJobListItem(item, names)),
+        200,
+      )
     },
   )
   .get(
@@ -107,7 +123,7 @@ export const jobRoutes = new Hono<AppEnv>()
     params(idParam),
     async (c) => {
       const job = await jobOr404(c, c.req.valid('param').id)
-      return c.json(toJobDetail(job, c.get('deps').config), 200)
+      return c.json(await detailOf(c.get('deps').db, c.get('deps').config, job), 200)
     },
   )
   .patch(
@@ -150,7 +166,7 @@ export const jobRoutes = new Hono<AppEnv>()
           })
         }
       })
-      return c.json(toJobDetail((await findJob(db, job.id))!, c.get('deps').config), 200)
+      return c.json(await detailOf(db, c.get('deps').config, (await findJob(db, job.id))!), 200)
     },
   )
   .post(
@@ -224,7 +240,7 @@ export const jobRoutes = new Hono<AppEnv>()
         await updateJob(trx, id, { next_run_at: at, updated_at: at })
       })
       dispatcher.poke()
-      return c.json(toJobDetail((await findJob(db, id))!, config), 200)
+      return c.json(await detailOf(db, config, (await findJob(db, id))!), 200)
     },
   )
   .get(

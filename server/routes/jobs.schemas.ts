@@ -45,9 +45,13 @@ export const metricsQuery = z.strictObject({
   bucket: z.enum(['hour', 'day']).default('hour'),
 })
 
-/** Authorization names join in with the Vault; until then the id stands for the name. */
-const authorizationOf = (job: JobListRow) =>
-  job.authorization_id ? { id: job.authorization_id, name: job.authorization_id } : null
+/** Authorization names by id (`authorizationNames`); one the Vault no longer holds says so. */
+export type AuthorizationNames = ReadonlyMap<string, string>
+
+const authorizationOf = (job: JobListRow, names: AuthorizationNames) =>
+  job.authorization_id
+    ? { id: job.authorization_id, name: names.get(job.authorization_id) ?? '(deleted authorization)' }
+    : null
 
 const jobStatus = z.enum(['running', 'sleeping', 'failed', 'paused', 'completed', 'removed'])
 const jobKind = z.enum(['import', 'export', 'enrichment', 'system'])
@@ -117,11 +121,11 @@ export const metricJson = z.object({
   omitted: z.number(),
 })
 
-export function toJobListItem(job: JobListRow): z.infer<typeof jobListItemJson> {
+export function toJobListItem(job: JobListRow, names: AuthorizationNames): z.infer<typeof jobListItemJson> {
   return {
     id: job.id,
     name: job.name,
-    authorization: authorizationOf(job),
+    authorization: authorizationOf(job, names),
     provider: job.provider,
     jobType: job.job_type,
     type: job.type,
@@ -136,9 +140,13 @@ export function toJobListItem(job: JobListRow): z.infer<typeof jobListItemJson> 
 const plus = (iso: string | null, ms: number) => (iso ? new Date(Date.parse(iso) + ms).toISOString() : null)
 const TERMINAL = new Set(['failed', 'paused', 'completed', 'removed'])
 
-export function toJobDetail(job: Job, config: Config): z.infer<typeof jobDetailJson> {
+export function toJobDetail(
+  job: Job,
+  config: Config,
+  names: AuthorizationNames,
+): z.infer<typeof jobDetailJson> {
   return {
-    ...toJobListItem(job),
+    ...toJobListItem(job, names),
     description: job.description,
     sleepReason: job.sleep_reason,
     createdBy: job.created_by,

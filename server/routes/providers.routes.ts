@@ -3,11 +3,14 @@ import { z } from 'zod'
 import { jobConnector } from '../../nodes/connectors.ts'
 import { ConnectorError, type SourceRecord } from '../../nodes/define.ts'
 import { catalogueJson, findJobType, findProvider } from '../../nodes/index.ts'
+import { findAuthorization } from '../db/authorizations.repo.ts'
 import { listMessages } from '../db/raw-messages.repo.ts'
-import { ApiError } from '../errors.ts'
+import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body } from '../http/validate.ts'
+import { credentialsFor } from '../vault/job-credentials.ts'
+import { scrubSecrets } from '../vault/scrubber.ts'
 
 const PREVIEW_LIMIT = 20
 const PREVIEW_TIMEOUT_MS = 30_000
@@ -18,6 +21,10 @@ const previewBody = z.strictObject({
   config: z.record(z.string(), z.unknown()).default({}),
   authorizationId: z.string().max(100).optional(),
 })
+
+/** A connector's failure as the preview's answer; a provider echoing a key must not show it. */
+const previewFailed = (error: ConnectorError) =>
+  new ApiError(422, 'PreviewFailed', scrubSecrets(error.message), { details: { kind: error.kind } })
 
 /** A JSON Schema of what the previewed records hold, so the UI can offer fields to map. */
 function inferSchema(records: SourceRecord[]) {
@@ -102,12 +109,21 @@ export const providerRoutes = new Hono<AppEnv>()
           `${provider.title} ${jobType.title} is an ${jobType.direction} job; only sources preview`,
         )
       }
-      if (jobType.requiresAuthorization) {
-        // Authorizations arrive with the Vault; until then no shipped source needs one.
+      const deps = c.get('deps')
+      if (input.authorizationId) {
+        const owner = await findAuthorization(deps.db, input.authorizationId)
+        if (!owner) throw notFound('authorization', input.authorizationId)
+        if (owner.provider !== provider.id)
+          throw new ApiError(
+            400,
+            'ProviderMismatch',
+            `authorization "${owner.name}" belongs to ${owner.provider}, not ${provider.id}`,
+          )
+      } else if (jobType.requiresAuthorization) {
         throw new ApiError(
           400,
           'AuthorizationRequired',
-          `${provider.title} needs an authorization to preview`,
+          `${provider.title} needs an authorization to preview: give authorizationId`,
         )
       }
       const config = jobType.config.safeParse(input.config)
@@ -132,11 +148,13 @@ export const providerRoutes = new Hono<AppEnv>()
       if (connector?.direction !== 'import') {
         throw new ApiError(400, 'NoConnector', `${provider.title} ${jobType.title} cannot be previewed`)
       }
-      const { clock, config: settings } = c.get('deps')
+      const { clock, config: settings } = deps
       const records: SourceRecord[] = []
       const ctx = {
         config: config.data,
-        credentials: {},
+        credentials: await credentialsFor(deps, input.authorizationId ?? null).catch((error: unknown) => {
+          throw error instanceof ConnectorError ? previewFailed(error) : error
+        }),
         signal: AbortSignal.timeout(PREVIEW_TIMEOUT_MS),
         now: () => clock.now(),
         dataDir: settings.dataDir,
@@ -151,13 +169,7 @@ export const providerRoutes = new Hono<AppEnv>()
           if (records.length >= PREVIEW_LIMIT) break
         }
       } catch (error) {
-        if (error instanceof ConnectorError) {
-          throw new ApiError(422, 'PreviewFailed', error.message, {
-            details: { kind: error.kind },
-            cause: error,
-          })
-        }
-        throw error
+        throw error instanceof ConnectorError ? previewFailed(error) : error
       }
       const first = records.slice(0, PREVIEW_LIMIT)
       return c.json({ records: first, schema: inferSchema(first) }, 200)

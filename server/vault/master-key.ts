@@ -6,6 +6,8 @@ import { generateKeyText, type MasterKey, parseKeyText } from './cipher.ts'
 
 /** The key file written on first start when SLUICE_SECRET_KEY is not set. */
 export const KEY_FILE = 'secret.key'
+/** A rotation's new key, written before the secrets are re-encrypted under it (rotate-key.ts). */
+export const NEXT_KEY_FILE = 'secret.key.next'
 
 const KEY_HELP = 'generate one with `openssl rand -base64 32`'
 
@@ -28,6 +30,10 @@ export function loadMasterKey(options: {
     : fs.existsSync(file)
       ? parseOrThrow(fs.readFileSync(file, 'utf8'), `${KEY_FILE} in the data folder is not a 32-byte key`)
       : null
+  if (key && !options.envKey) {
+    const promoted = finishRotation(options.dataDir, key, options.storedKeyIds)
+    if (promoted) return promoted
+  }
   if (key) {
     const foreign = options.storedKeyIds.filter((id) => id !== key.id)
     if (foreign.length)
@@ -57,6 +63,30 @@ export function loadMasterKey(options: {
       'In production set SLUICE_SECRET_KEY instead.',
   )
   return generated
+}
+
+/**
+ * A rotation that committed but stopped before replacing the key file: the secrets name the next
+ * key. Finish it (the old key kept beside, as the rotation does) and use the next key.
+ */
+function finishRotation(
+  dataDir: string,
+  current: MasterKey,
+  storedKeyIds: readonly string[],
+): MasterKey | null {
+  const nextFile = path.join(dataDir, NEXT_KEY_FILE)
+  if (!fs.existsSync(nextFile)) return null
+  const next = parseKeyText(fs.readFileSync(nextFile, 'utf8'))
+  if (!next || storedKeyIds.length === 0 || !storedKeyIds.every((id) => id === next.id)) return null
+  replaceKeyFile(dataDir, current)
+  return next
+}
+
+/** Keeps the current key file as `secret.key.<id>.old` and puts the next key file in its place. */
+export function replaceKeyFile(dataDir: string, current: MasterKey): void {
+  const file = path.join(dataDir, KEY_FILE)
+  fs.copyFileSync(file, path.join(dataDir, `${KEY_FILE}.${current.id}.old`))
+  fs.renameSync(path.join(dataDir, NEXT_KEY_FILE), file)
 }
 
 function parseOrThrow(text: string, message: string): MasterKey {

@@ -1,41 +1,60 @@
 import { expect, it } from 'vitest'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
+import { edge } from '../support/documents.ts'
 import { registerScriptedSource, type ScriptedConfig, scriptedSource } from '../support/scripted-source.ts'
 
 registerScriptedSource()
 
 /**
  * The scripted source's budget per authorization: 2 units at once and 10 requests (one per batch)
- * a second. Jobs get their authorization straight in the table: the Vault comes later.
+ * a second. Each label names a Vault authorization (method none), wired to its sources by nodes.
  */
 describeEachDialect('rate budgets per authorization', (dialect) => {
   const t = useTestApp(dialect)
   let admin = ''
+  const vault = new Map<string, string>()
+
+  async function authorization(label: string): Promise<string> {
+    const known = vault.get(label)
+    if (known) return known
+    const created = await t().send('POST', '/api/authorizations', {
+      cookie: admin,
+      body: { name: `Key ${label}`, provider: 'scripted', method: 'none' },
+    })
+    expect(created.status, created.text).toBe(201)
+    vault.set(label, created.json.id)
+    return created.json.id
+  }
 
   async function deploy(configs: Partial<ScriptedConfig>[], authorizations: string[]): Promise<string[]> {
     admin ||= await t().setupAdmin()
-    const nodes = configs.map((config, n) => scriptedSource(`s${n}`, config))
+    const nodes: Record<string, unknown>[] = configs.map((config, n) => scriptedSource(`s${n}`, config))
+    const edges = []
+    for (const label of new Set(authorizations)) {
+      nodes.push({
+        id: `auth-${label}`,
+        kind: 'authorization',
+        provider: 'scripted',
+        name: label,
+        position: { x: 0, y: 0 },
+        data: { authorizationId: await authorization(label) },
+      })
+    }
+    for (const [n, label] of authorizations.entries()) edges.push(edge(`auth-${label}`, `s${n}`))
     const created = await t().send('POST', '/api/pipelines', {
       cookie: admin,
-      body: { name: `Budget ${Math.random()}`, document: { version: 1, nodes, edges: [] } },
+      body: { name: `Budget ${Math.random()}`, document: { version: 1, nodes, edges } },
     })
     const deployed = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {
       cookie: admin,
       body: {},
     })
+    expect(deployed.status, deployed.text).toBe(200)
     const byNode = new Map<string, string>(
       deployed.json.jobs.map((job: { nodeId: string; jobId: string }) => [job.nodeId, job.jobId]),
     )
-    const ids = configs.map((_, n) => byNode.get(`s${n}`)!)
-    for (const [n, id] of ids.entries()) {
-      await t()
-        .database.db.updateTable('jobs')
-        .set({ authorization_id: authorizations[n]! })
-        .where('id', '=', id)
-        .execute()
-    }
-    return ids
+    return configs.map((_, n) => byNode.get(`s${n}`)!)
   }
   const runs = async (id: string) =>
     (await t().send('GET', `/api/jobs/${id}/runs`, { cookie: admin })).json.length

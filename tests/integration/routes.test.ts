@@ -89,6 +89,7 @@ describeEachDialect('route table', (dialect) => {
       'POST /api/pipelines/:id/rollback': { version: 1 },
       'PATCH /api/users/:id': { name: 'x' },
       'PATCH /api/jobs/:id': { name: 'x' },
+      'PATCH /api/authorizations/:id': { name: 'x' },
     }
     const withId = routeTable(t().app).filter((rule) => rule.path.includes(':id'))
     expect(withId.length).toBeGreaterThan(15)

@@ -9,6 +9,7 @@ import type { Role } from '../../server/db/schema.ts'
 import type { Deps } from '../../server/http/context.ts'
 import { createLogger } from '../../server/log.ts'
 import { openTestDatabase } from './dialects.ts'
+import { freshVault } from './vault.ts'
 
 export const ORIGIN = 'http://localhost:8080'
 
@@ -37,6 +38,7 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
     clock,
     logger: createLogger({ level: 'silent' }),
     version: 'test',
+    vault: freshVault(),
   })
   const app = createApp(deps)
 

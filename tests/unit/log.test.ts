@@ -7,6 +7,7 @@ import { loadConfig } from '../../server/config.ts'
 import { migrateToLatest, openDatabase } from '../../server/db/database.ts'
 import { createLogger, safeUrl } from '../../server/log.ts'
 import { addKnownSecret, forgetKnownSecret } from '../../server/vault/scrubber.ts'
+import { freshVault } from '../support/vault.ts'
 
 function capture() {
   const lines: string[] = []
@@ -91,6 +92,7 @@ describe('logs', () => {
         clock: manualClock(),
         logger,
         version: 'test',
+        vault: freshVault(),
       }),
     )
     const response = await app.request('/api/auth/login', {

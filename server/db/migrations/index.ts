@@ -9,6 +9,7 @@ import * as retentionLoss from './0007-retention-loss.ts'
 import * as replayOrder from './0008-replay-order.ts'
 import * as outbox from './0009-outbox.ts'
 import * as alerts from './0010-alerts.ts'
+import * as vault from './0011-vault.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-replay-order': replayOrder,
   '0009-outbox': outbox,
   '0010-alerts': alerts,
+  '0011-vault': vault,
 }
