@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { Cadence } from '../../nodes/cadence.ts'
+import { recordAudit } from '../db/audit.repo.ts'
 import { newId } from '../db/ids.ts'
 import { appendLog, insertJob, jobsOfPipeline, updateJob } from '../db/jobs.repo.ts'
 import { serialize } from '../db/locks.ts'
@@ -167,6 +168,21 @@ export async function deployPipeline(
 
     const version = (pipeline.deployed_version ?? 0) + 1
     await insertVersion(trx, { pipelineId, version, document: stored, actor: actor.userId, at })
+    await recordAudit(trx, {
+      actor,
+      action: 'deployed',
+      entityType: 'pipeline',
+      entityId: pipelineId,
+      entityName: pipeline.name,
+      details: {
+        version,
+        created: plan.create.length,
+        updated: plan.update.length,
+        removed: plan.remove.length,
+        startPaused: options.startPaused,
+      },
+      at,
+    })
     return { version, changed: true, jobs, plan }
   })
 }

@@ -3,16 +3,19 @@ import type { Executor } from './schema.ts'
 import type { Principal } from './sessions.repo.ts'
 
 /** What the audit trail records (DESIGN.md §6): who did what to which thing, and when. */
-export type AuditEntity =
-  | 'pipeline'
-  | 'job'
-  | 'authorization'
-  | 'oauth-client'
-  | 'vault'
-  | 'user'
-  | 'token'
-  | 'data-key'
-  | 'alert'
+export const AUDIT_ENTITIES = [
+  'pipeline',
+  'job',
+  'authorization',
+  'oauth-client',
+  'vault',
+  'user',
+  'token',
+  'data-key',
+  'alert',
+  'audience',
+] as const
+export type AuditEntity = (typeof AUDIT_ENTITIES)[number]
 
 export interface AuditEntry {
   /** The signed-in user or token; null for Sluice itself. */

@@ -16,6 +16,7 @@ import {
   type StoredTarget,
   sealTarget,
 } from '../events/alert-rules.ts'
+import { audit } from '../http/audit.ts'
 import type { AppEnv, Deps } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params, query } from '../http/validate.ts'
@@ -167,6 +168,7 @@ export const alertRoutes = new Hono<AppEnv>()
         updated_at: now,
       }
       await deps.db.insertInto('alert_rules').values(row).execute()
+      await audit(c, deps.db, { action: 'created', entityType: 'alert', entityId: id, entityName: row.name })
       const [json] = await toRuleJson(deps.db, [row])
       return c.json({ ...json!, signingSecrets: generated }, 201)
     },
@@ -227,6 +229,13 @@ export const alertRoutes = new Hono<AppEnv>()
             .where('rule_id', '=', id)
             .where('closed_at', 'is', null)
             .execute()
+        await audit(c, trx, {
+          action: 'changed',
+          entityType: 'alert',
+          entityId: id,
+          entityName: input.name ?? row.name,
+          details: { fields: Object.keys(input) },
+        })
         return trx
           .updateTable('alert_rules')
           .set(changes)
@@ -249,8 +258,10 @@ export const alertRoutes = new Hono<AppEnv>()
     async (c) => {
       const { db } = c.get('deps')
       const { id } = c.req.valid('param')
-      const result = await db.deleteFrom('alert_rules').where('id', '=', id).executeTakeFirst()
-      if (Number(result.numDeletedRows) === 0) throw notFound('alert rule', id)
+      const rule = await findAlertRule(db, id)
+      if (!rule) throw notFound('alert rule', id)
+      await db.deleteFrom('alert_rules').where('id', '=', id).execute()
+      await audit(c, db, { action: 'deleted', entityType: 'alert', entityId: id, entityName: rule.name })
       return c.body(null, 204)
     },
   )

@@ -12,6 +12,7 @@ import { newId } from '../db/ids.ts'
 import { isUniqueViolation, serialize } from '../db/locks.ts'
 import type { Audience } from '../db/schema.ts'
 import { ApiError, notFound } from '../errors.ts'
+import { audit } from '../http/audit.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params, query } from '../http/validate.ts'
@@ -149,6 +150,7 @@ export const audienceRoutes = new Hono<AppEnv>()
         throw error
       }
       const audience = (await findAudience(db, id))!
+      await audit(c, db, { action: 'created', entityType: 'audience', entityId: id, entityName: input.name })
       return c.json({ ...toJson(audience), count: await countAudience(db, input.filter) }, 201)
     },
   )
@@ -212,6 +214,13 @@ export const audienceRoutes = new Hono<AppEnv>()
             })
             .where('id', '=', id)
             .execute()
+          await audit(c, trx, {
+            action: 'changed',
+            entityType: 'audience',
+            entityId: id,
+            entityName: input.name,
+            details: { version: current.version + 1 },
+          })
         })
       } catch (error) {
         if (isUniqueViolation(error)) throw nameTaken(input.name, error)
@@ -234,7 +243,8 @@ export const audienceRoutes = new Hono<AppEnv>()
       const { id } = c.req.valid('param')
       await db.transaction().execute(async (trx) => {
         await serialize(trx, `audience:${id}`)
-        if (!(await findAudience(trx, id))) throw notFound('audience', id)
+        const audience = await findAudience(trx, id)
+        if (!audience) throw notFound('audience', id)
         const users = await pipelinesUsingAudience(trx, id)
         if (users.length > 0) {
           throw new ApiError(
@@ -245,6 +255,12 @@ export const audienceRoutes = new Hono<AppEnv>()
           )
         }
         await trx.deleteFrom('audiences').where('id', '=', id).execute()
+        await audit(c, trx, {
+          action: 'deleted',
+          entityType: 'audience',
+          entityId: id,
+          entityName: audience.name,
+        })
       })
       return c.body(null, 204)
     },

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
-import { listAudit } from '../db/audit.repo.ts'
+import { AUDIT_ENTITIES, listAudit } from '../db/audit.repo.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, route } from '../http/route.ts'
 import { query } from '../http/validate.ts'
@@ -20,9 +20,7 @@ const entryJson = z.object({
   details: z.record(z.string(), z.unknown()).nullable(),
 })
 const auditQuery = z.strictObject({
-  entityType: z
-    .enum(['pipeline', 'job', 'authorization', 'oauth-client', 'vault', 'user', 'token', 'data-key', 'alert'])
-    .optional(),
+  entityType: z.enum(AUDIT_ENTITIES).optional(),
   entityId: z.string().max(100).optional(),
   actorId: z.string().max(100).optional(),
   action: z.string().max(50).optional(),

@@ -5,6 +5,7 @@ import { streamName } from '../data/collect-options.ts'
 import { deleteDataKey, findDataKey, insertDataKey, listDataKeys } from '../db/data-keys.repo.ts'
 import { newId, newSecret } from '../db/ids.ts'
 import { notFound } from '../errors.ts'
+import { audit } from '../http/audit.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params } from '../http/validate.ts'
@@ -60,6 +61,13 @@ export const dataKeyRoutes = new Hono<AppEnv>()
         created_at: clock.now().toISOString(),
       }
       await insertDataKey(db, row)
+      await audit(c, db, {
+        action: 'created',
+        entityType: 'data-key',
+        entityId: row.id,
+        entityName: row.name,
+        details: { stream: row.stream },
+      })
       return c.json({ ...(await findDataKey(db, row.id))!, key }, 201)
     },
   )
@@ -74,8 +82,10 @@ export const dataKeyRoutes = new Hono<AppEnv>()
     async (c) => {
       const { db } = c.get('deps')
       const { id } = c.req.valid('param')
-      if (!(await findDataKey(db, id))) throw notFound('data key', id)
+      const key = await findDataKey(db, id)
+      if (!key) throw notFound('data key', id)
       await deleteDataKey(db, id)
+      await audit(c, db, { action: 'deleted', entityType: 'data-key', entityId: id, entityName: key.name })
       return c.body(null, 204)
     },
   )

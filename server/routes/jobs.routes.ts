@@ -7,6 +7,7 @@ import { serialize } from '../db/locks.ts'
 import { renameNode } from '../db/pipelines.repo.ts'
 import type { Executor, Job } from '../db/schema.ts'
 import { ApiError, notFound } from '../errors.ts'
+import { audit } from '../http/audit.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params, query } from '../http/validate.ts'
@@ -75,6 +76,13 @@ async function transition(c: Context<AppEnv>, action: 'pause' | 'resume') {
       event: action === 'pause' ? 'Paused' : 'Resumed',
       message: `${action === 'pause' ? 'Paused' : 'Resumed'} by ${principal.name}`,
       actor: principal.userId,
+    })
+    await audit(c, trx, {
+      action: action === 'pause' ? 'paused' : 'resumed',
+      entityType: 'job',
+      entityId: id,
+      entityName: job.name,
+      details: { from: job.status },
     })
   })
   // A resumed collect source has stored messages waiting to be unified; a resumed job is due now.
@@ -165,6 +173,13 @@ export const jobRoutes = new Hono<AppEnv>()
             actor: principal.userId,
           })
         }
+        await audit(c, trx, {
+          action: input.name !== undefined && input.name !== job.name ? 'renamed' : 'changed',
+          entityType: 'job',
+          entityId: job.id,
+          entityName: input.name ?? job.name,
+          details: { fields: Object.keys(input) },
+        })
       })
       return c.json(await detailOf(db, c.get('deps').config, (await findJob(db, job.id))!), 200)
     },
@@ -238,6 +253,15 @@ export const jobRoutes = new Hono<AppEnv>()
           )
         }
         await updateJob(trx, id, { next_run_at: at, updated_at: at })
+        const principal = c.get('principal')!
+        await appendLog(trx, {
+          jobId: id,
+          at,
+          event: 'RunRequested',
+          message: `Run now requested by ${principal.name}`,
+          actor: principal.userId,
+        })
+        await audit(c, trx, { action: 'ran', entityType: 'job', entityId: id, entityName: job.name })
       })
       dispatcher.poke()
       return c.json(await detailOf(db, config, (await findJob(db, id))!), 200)

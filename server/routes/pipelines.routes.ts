@@ -16,6 +16,7 @@ import {
   updatePipelineDraft,
 } from '../db/pipelines.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
+import { audit } from '../http/audit.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params, query } from '../http/validate.ts'
@@ -84,6 +85,12 @@ export const pipelineRoutes = new Hono<AppEnv>()
         actor: c.get('principal')!.userId,
         at: clock.now().toISOString(),
       })
+      await audit(c, db, {
+        action: 'created',
+        entityType: 'pipeline',
+        entityId: row.id,
+        entityName: row.name,
+      })
       return c.json(toPipelineJson(row), 201)
     },
   )
@@ -141,6 +148,14 @@ export const pipelineRoutes = new Hono<AppEnv>()
           },
         )
       }
+      const changed = Object.keys(input).filter((field) => field !== 'version')
+      await audit(c, db, {
+        action: input.name !== undefined && input.name !== current.name ? 'renamed' : 'changed',
+        entityType: 'pipeline',
+        entityId: id,
+        entityName: input.name ?? current.name,
+        details: { fields: changed },
+      })
       return c.json(toPipelineJson((await findPipeline(db, id))!), 200)
     },
   )
@@ -160,7 +175,14 @@ export const pipelineRoutes = new Hono<AppEnv>()
       await db.transaction().execute(async (trx) => {
         // Serialized with deploys of this pipeline: a racing deploy must not revive its jobs.
         await serialize(trx, `pipeline:${id}`)
-        if (!(await findPipeline(trx, id))) throw notFound('pipeline', id)
+        const pipeline = await findPipeline(trx, id)
+        if (!pipeline) throw notFound('pipeline', id)
+        await audit(c, trx, {
+          action: 'deleted',
+          entityType: 'pipeline',
+          entityId: id,
+          entityName: pipeline.name,
+        })
         for (const job of await jobsOfPipeline(trx, id)) {
           if (job.status !== 'removed')
             await markRemoved(trx, job.id, actor, at, `Pipeline deleted by ${actor.name}`)
@@ -282,6 +304,13 @@ export const pipelineRoutes = new Hono<AppEnv>()
         if (!saved)
           throw new ApiError(409, 'VersionConflict', 'the pipeline changed while rolling back; try again')
       }
+      await audit(c, db, {
+        action: 'rolled back',
+        entityType: 'pipeline',
+        entityId: id,
+        entityName: current.name,
+        details: { toVersion: version },
+      })
       return c.json(toPipelineJson((await findPipeline(db, id))!), 200)
     },
   )

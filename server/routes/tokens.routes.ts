@@ -4,6 +4,7 @@ import { sha256 } from '../auth/tokens.ts'
 import { newId, newSecret } from '../db/ids.ts'
 import { deleteToken, findToken, insertToken, listTokens, RANK } from '../db/tokens.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
+import { audit } from '../http/audit.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params } from '../http/validate.ts'
@@ -74,6 +75,13 @@ export const tokenRoutes = new Hono<AppEnv>()
         userId: principal.userId,
         at,
       })
+      await audit(c, db, {
+        action: 'created',
+        entityType: 'token',
+        entityId: id,
+        entityName: input.name,
+        details: { role },
+      })
       return c.json({ id, name: input.name, role, token, prefix: token.slice(0, 8), createdAt: at }, 201)
     },
   )
@@ -88,8 +96,10 @@ export const tokenRoutes = new Hono<AppEnv>()
     async (c) => {
       const { db } = c.get('deps')
       const { id } = c.req.valid('param')
-      if (!(await findToken(db, id))) throw notFound('token', id)
+      const token = await findToken(db, id)
+      if (!token) throw notFound('token', id)
       await deleteToken(db, id)
+      await audit(c, db, { action: 'revoked', entityType: 'token', entityId: id, entityName: token.name })
       return c.body(null, 204)
     },
   )

@@ -14,6 +14,7 @@ import {
   updateUser,
 } from '../db/users.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
+import { audit } from '../http/audit.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params } from '../http/validate.ts'
@@ -68,6 +69,13 @@ export const userRoutes = new Hono<AppEnv>()
           createdBy: c.get('principal')!.userId,
           at: clock.now().toISOString(),
         })
+        await audit(c, db, {
+          action: 'created',
+          entityType: 'user',
+          entityId: user.id,
+          entityName: user.email,
+          details: { role: user.role },
+        })
         return c.json(toUserJson(user), 201)
       } catch (error) {
         // Two admins adding the same email at once: the unique index decides, the loser hears why.
@@ -107,6 +115,21 @@ export const userRoutes = new Hono<AppEnv>()
         })
         // A reset password or a lowered role must not leave old sessions with old rights.
         if (passwordHash || (input.role && input.role !== user.role)) await deleteUserSessions(trx, id)
+        await audit(c, trx, {
+          action:
+            input.role && input.role !== user.role
+              ? 'role changed'
+              : passwordHash
+                ? 'password reset'
+                : 'changed',
+          entityType: 'user',
+          entityId: id,
+          entityName: user.email,
+          details: {
+            fields: Object.keys(input),
+            ...(input.role && input.role !== user.role ? { from: user.role, to: input.role } : {}),
+          },
+        })
         return (await findUser(trx, id))!
       })
       return c.json(toUserJson(user), 200)
@@ -129,6 +152,7 @@ export const userRoutes = new Hono<AppEnv>()
         if (!user) throw notFound('user', id)
         await assertNotLastAdmin(trx, user)
         await deleteUser(trx, id)
+        await audit(c, trx, { action: 'deleted', entityType: 'user', entityId: id, entityName: user.email })
       })
       return c.body(null, 204)
     },
