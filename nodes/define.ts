@@ -139,6 +139,13 @@ export interface ConnectorContext<Config = Record<string, unknown>> {
   dataDir: string
   /** Null during previews and connection checks. */
   jobId: string | null
+  /** `fetch` through Sluice's outbound guard; connectors never use the global one. */
+  fetch: typeof fetch
+  /**
+   * The checked address of a host, for clients that open their own sockets (pg, ssh2): connect
+   * to it (and pass the host as the TLS server name). Throws a config error for a refused one.
+   */
+  resolveHost: (host: string) => Promise<string>
   /**
    * Resolves when the authorization's request budget allows one more request; call it before each
    * request to the provider. Without an authorization or a budget it resolves at once.

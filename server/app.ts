@@ -5,6 +5,7 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { requestId } from 'hono/request-id'
+import { secureHeaders } from 'hono/secure-headers'
 import { openAPIRouteHandler } from 'hono-openapi'
 import { ApiError } from './errors.ts'
 import { authenticate } from './http/authenticate.ts'
@@ -60,6 +61,30 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
   const app = new Hono<AppEnv>()
 
   app.use('*', requestId())
+  // The UI loads only its own scripts; nothing may frame it (clickjacking) or sniff types.
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // React Flow positions nodes with style attributes; provider icons are data: SVGs.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      referrerPolicy: 'same-origin',
+      xFrameOptions: 'DENY',
+      // HSTS only where users reach Sluice over HTTPS.
+      strictTransportSecurity: deps.config.publicUrl.startsWith('https://') ? 'max-age=31536000' : false,
+      // The collect API is called cross-origin by browsers (Segment's analytics.js).
+      crossOriginResourcePolicy: false,
+    }),
+  )
   app.use('*', async (c, next) => {
     const log = deps.logger.child({ requestId: c.get('requestId') })
     c.set('deps', deps)

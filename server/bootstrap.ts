@@ -18,6 +18,7 @@ import { listenFor, OUTBOX_CHANNEL, WAKE_CHANNEL } from './events/listen.ts'
 import { createDispatcher } from './executor/dispatcher.ts'
 import { createUpstreamWaker } from './executor/upstream-waker.ts'
 import type { Deps } from './http/context.ts'
+import { createRateLimits } from './http/rate-limits.ts'
 import { createLogger, type Logger } from './log.ts'
 import { loadMasterKey } from './vault/master-key.ts'
 import { resealStale } from './vault/reseal.ts'
@@ -79,6 +80,7 @@ async function assemble(
     envKey: config.secretKey,
     dataDir: config.dataDir,
     storedKeyIds: await storedKeyIds(database.db),
+    mayGenerate: database.dialect === 'sqlite',
     logger,
   })
   return buildDeps({
@@ -120,6 +122,7 @@ export function buildDeps(
     alerts: createAlerts(base),
     lanes,
     loginLimiter: createLoginLimiter(),
+    rateLimits: createRateLimits({ collectPerSecond: base.config.collectRateLimit }),
     unifier: createUnifier({ ...base, lanes, upstream }),
     dispatcher,
     upstream,

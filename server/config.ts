@@ -24,6 +24,8 @@ export interface Config {
   /** SMTP server for email alerts (`smtp://user:pass@host:587`, `smtps://...`); unset: no email. */
   smtpUrl: string | undefined
   smtpFrom: string
+  /** Collect requests per second per data key (per process); past it, 429 with Retry-After. */
+  collectRateLimit: number
   /** The master key as given (SLUICE_SECRET_KEY); unset: the data folder's key file. Never logged. */
   secretKey: string | undefined
 }
@@ -97,5 +99,6 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl: smtpUrl(env),
     smtpFrom: env.SLUICE_SMTP_FROM || 'Sluice <sluice@localhost>',
     secretKey: env.SLUICE_SECRET_KEY || undefined,
+    collectRateLimit: integer(env, 'SLUICE_COLLECT_RATE_LIMIT', 1000, 1, 1_000_000),
   }
 }

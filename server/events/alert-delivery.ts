@@ -3,8 +3,9 @@ import type { Transporter } from 'nodemailer'
 import { claimDeliveries, settleDelivery } from '../db/alerts.repo.ts'
 import type { Executor } from '../db/schema.ts'
 import type { Logger } from '../log.ts'
+import { OutboundRefused } from '../net/outbound.ts'
 import type { Vault } from '../vault/vault.ts'
-import { type AlertCondition, type OpenTarget, openTargets } from './alert-rules.ts'
+import { type AlertCondition, type OpenTarget, openTarget, type StoredTarget } from './alert-rules.ts'
 
 /**
  * Attempts before a delivery is given up (failed). Back-off doubles from SLUICE_RETRY_BASE to at
@@ -79,6 +80,7 @@ export function webhookBody(message: AlertMessage): string {
 }
 
 async function sendWebhook(
+  fetch: typeof globalThis.fetch,
   target: Extract<OpenTarget, { type: 'webhook' }>,
   message: AlertMessage,
   now: Date,
@@ -99,6 +101,7 @@ async function sendWebhook(
       signal: AbortSignal.timeout(TIMEOUT_MS),
     })
   } catch (error) {
+    if (error instanceof OutboundRefused) throw new DeliveryError(error.message, false)
     const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message
     throw new DeliveryError(`the webhook could not be reached (${reason})`, true)
   }
@@ -136,11 +139,13 @@ async function sendEmail(
 export interface Notifier {
   mailer: Transporter | null
   from: string
+  /** Through the outbound guard: a webhook URL is the user's to choose. */
+  fetch: typeof globalThis.fetch
 }
 
 /** Sends `message` to `target`; throws DeliveryError. */
 export async function send(notifier: Notifier, target: OpenTarget, message: AlertMessage, now: Date) {
-  if (target.type === 'webhook') await sendWebhook(target, message, now)
+  if (target.type === 'webhook') await sendWebhook(notifier.fetch, target, message, now)
   else await sendEmail(notifier.mailer, notifier.from, target, message)
 }
 
@@ -176,7 +181,8 @@ export async function deliverDue(
     const attempts = delivery.attempts + 1
     let target: OpenTarget | undefined
     try {
-      target = openTargets(deps.vault, rule.id, rule.targets)[delivery.target]
+      const stored = (JSON.parse(rule.targets) as StoredTarget[])[delivery.target]
+      target = stored && openTarget(deps.vault, rule.id, delivery.target, stored)
     } catch (error) {
       await settleDelivery(deps.db, delivery, {
         attempts,

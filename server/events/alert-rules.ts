@@ -128,14 +128,19 @@ export function sealTarget(vault: Vault, ruleId: string, index: number, target: 
  * @throws VaultError for a value that cannot be opened
  */
 export function openTargets(vault: Vault, ruleId: string, targetsJson: string): OpenTarget[] {
-  return (JSON.parse(targetsJson) as StoredTarget[]).map((target, index) => {
-    if (target.type === 'email') return target
-    const open = (field: 'url' | 'secret') =>
-      sealedKeyId(target[field]) === null
-        ? target[field]
-        : vault.unseal(targetPlace(ruleId, index, field), target[field])
-    return { type: 'webhook', url: open('url'), secret: open('secret') }
-  })
+  return (JSON.parse(targetsJson) as StoredTarget[]).map((target, index) =>
+    openTarget(vault, ruleId, index, target),
+  )
+}
+
+/** One stored target, opened (see openTargets). */
+export function openTarget(vault: Vault, ruleId: string, index: number, target: StoredTarget): OpenTarget {
+  if (target.type === 'email') return target
+  const open = (field: 'url' | 'secret') =>
+    sealedKeyId(target[field]) === null
+      ? target[field]
+      : vault.unseal(targetPlace(ruleId, index, field), target[field])
+  return { type: 'webhook', url: open('url'), secret: open('secret') }
 }
 
 /** What the API shows of a target: where it goes, without what would let anyone post to it. */

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts'
 import type { Config } from '../config.ts'
 import type { Executor } from '../db/schema.ts'
 import type { Logger } from '../log.ts'
+import { guardedFetch } from '../net/outbound.ts'
 import type { Vault } from '../vault/vault.ts'
 import { deliverDue, type Notifier } from './alert-delivery.ts'
 import { evaluateAlerts } from './alert-evaluator.ts'
@@ -23,7 +24,7 @@ export function createAlerts(deps: {
   vault: Vault
 }): Alerts {
   const mailer = deps.config.smtpUrl ? nodemailer.createTransport(deps.config.smtpUrl) : null
-  const notifier: Notifier = { mailer, from: deps.config.smtpFrom }
+  const notifier: Notifier = { mailer, from: deps.config.smtpFrom, fetch: guardedFetch(deps.config) }
   let running: Promise<{ opened: number; closed: number; attempted: number }> | null = null
   const pass = async () => {
     const { opened, closed } = await evaluateAlerts(deps.db, deps.clock.now())

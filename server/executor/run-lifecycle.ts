@@ -11,7 +11,9 @@ import { insertRawMessages } from '../db/raw-messages.repo.ts'
 import type { Executor, Job, NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
 import type { Deps } from '../http/context.ts'
+import { outboundContext } from '../net/outbound.ts'
 import { credentialsFor } from '../vault/job-credentials.ts'
+import { scrubSecrets } from '../vault/scrubber.ts'
 import { throttleFor } from './budgets.ts'
 import { releaseLease, renewLease } from './leases.ts'
 import { afterFailure, afterSuccess, type Outcome } from './outcome.ts'
@@ -96,6 +98,7 @@ export async function connectorFor<D extends 'import' | 'export' | 'enrichment'>
     now: () => deps.clock.now(),
     dataDir: deps.config.dataDir,
     jobId: job.id,
+    ...outboundContext(deps.config),
     ...(throttle ? { throttle } : {}),
   }
   return { connector: connector as Extract<AnyJobConnector, { direction: D }>, ctx }
@@ -116,10 +119,16 @@ export async function endOnError(
   if (error instanceof LeaseLost || signal.reason instanceof LeaseLost) return lost(deps, job, runId)
   // Whatever the aborted connector threw, shutdown is no connector error.
   if (signal.reason instanceof Interrupted) return handBack(deps, job)
+  // What a provider echoed back (a refused key in its error body) must not reach the job's
+  // error, log, runs or events: the vault registered every credential this process opened.
+  const message = scrubSecrets(error instanceof Error ? error.message : String(error))
   const classified =
     error instanceof ConnectorError
-      ? error
-      : new ConnectorError('transient', error instanceof Error ? error.message : String(error))
+      ? new ConnectorError(error.kind, message, {
+          ...(error.retryAt ? { retryAt: error.retryAt } : {}),
+          ...(error.code ? { code: error.code } : {}),
+        })
+      : new ConnectorError('transient', message)
   return finish(
     deps,
     job,

@@ -5,6 +5,7 @@ import { findSessionPrincipal, touchSession } from '../db/sessions.repo.ts'
 import { findTokenPrincipal, touchToken } from '../db/tokens.repo.ts'
 import { ApiError } from '../errors.ts'
 import type { AppEnv } from './context.ts'
+import { addressOf } from './rate-limits.ts'
 
 export const SESSION_COOKIE = 'sluice_session'
 export const SESSION_TTL_MS = 14 * 24 * 3_600_000
@@ -26,8 +27,13 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     const match = /^Bearer\s+(\S+)$/i.exec(header)
     if (!match)
       throw new ApiError(401, 'Unauthenticated', 'the Authorization header must be "Bearer <token>"')
+    const { rateLimits } = c.get('deps')
+    await rateLimits.assertNotBlocked(addressOf(c))
     const found = await findTokenPrincipal(db, sha256(match[1]!))
-    if (!found) throw new ApiError(401, 'InvalidToken', 'the API token is unknown or was revoked')
+    if (!found) {
+      await rateLimits.wrongCredential(addressOf(c))
+      throw new ApiError(401, 'InvalidToken', 'the API token is unknown or was revoked')
+    }
     if (!found.lastUsedAt || now.getTime() - Date.parse(found.lastUsedAt) > TOUCH_EVERY_MS) {
       await touchToken(db, found.principal.credentialId, now.toISOString())
     }

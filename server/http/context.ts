@@ -14,6 +14,7 @@ import type { Dispatcher } from '../executor/dispatcher.ts'
 import type { UpstreamWaker } from '../executor/upstream-waker.ts'
 import type { Logger } from '../log.ts'
 import type { Vault } from '../vault/vault.ts'
+import type { RateLimits } from './rate-limits.ts'
 
 /** What every route needs, passed in once so tests build the app on any database and clock. */
 export interface Deps {
@@ -23,6 +24,8 @@ export interface Deps {
   clock: Clock
   logger: Logger
   loginLimiter: LoginLimiter
+  /** Wrong-credential and collect budgets. */
+  rateLimits: RateLimits
   version: string
   /** The bulk lane: applies published uploads and resumed streams to profiles. */
   unifier: Unifier

@@ -3,6 +3,7 @@ import { sha256 } from '../auth/tokens.ts'
 import { findDataKeyByHash, touchDataKey } from '../db/data-keys.repo.ts'
 import { ApiError } from '../errors.ts'
 import type { AppEnv } from './context.ts'
+import { addressOf } from './rate-limits.ts'
 
 const TOUCH_EVERY_MS = 60_000
 
@@ -30,9 +31,14 @@ export function presentedKey(
 
 /** Looks a key up and sets `dataKey`; an unknown key is refused at once. */
 export async function adoptDataKey(c: Context<AppEnv>, key: string): Promise<void> {
-  const { db, clock } = c.get('deps')
+  const { db, clock, rateLimits } = c.get('deps')
+  await rateLimits.assertNotBlocked(addressOf(c))
   const found = await findDataKeyByHash(db, sha256(key))
-  if (!found) throw new ApiError(401, 'InvalidDataKey', 'the data key is unknown or was deleted')
+  if (!found) {
+    await rateLimits.wrongCredential(addressOf(c))
+    throw new ApiError(401, 'InvalidDataKey', 'the data key is unknown or was deleted')
+  }
+  await rateLimits.collect(found.id)
   const now = clock.now()
   if (!found.last_used_at || now.getTime() - Date.parse(found.last_used_at) > TOUCH_EVERY_MS) {
     await touchDataKey(db, found.id, now.toISOString())

@@ -11,6 +11,7 @@ import { countUsers, findUser, findUserByEmail, insertUser, updateUser } from '.
 import { ApiError } from '../errors.ts'
 import { assertSameOrigin, SESSION_COOKIE, SESSION_TTL_MS } from '../http/authenticate.ts'
 import type { AppEnv } from '../http/context.ts'
+import { addressOf } from '../http/rate-limits.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body } from '../http/validate.ts'
 import { emailSchema, passwordSchema, toUserJson, userJson } from './users.schemas.ts'
@@ -24,14 +25,6 @@ const loginBody = z.strictObject({
   email: z.string().trim().min(1).max(320),
   password: z.string().min(1).max(1024),
 })
-
-function clientAddress(c: Context<AppEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown'
-  } catch {
-    return 'unknown'
-  }
-}
 
 /** Creates a session row and sets its HttpOnly, SameSite=Lax cookie. */
 async function startSession(c: Context<AppEnv>, userId: string): Promise<void> {
@@ -115,7 +108,7 @@ export const authRoutes = new Hono<AppEnv>()
       assertSameOriginIfBrowser(c)
       const { db, clock, loginLimiter } = c.get('deps')
       const { email, password } = c.req.valid('json')
-      const address = clientAddress(c)
+      const address = addressOf(c)
       const key = email.toLowerCase()
       await loginLimiter.charge(address, key)
       const user = await findUserByEmail(db, key)

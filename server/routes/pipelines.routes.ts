@@ -37,6 +37,19 @@ import {
 
 const tags = ['Pipelines']
 
+const exportJson = z.object({
+  format: z.literal('sluice.pipeline'),
+  formatVersion: z.literal(1),
+  exportedAt: z.string(),
+  sluiceVersion: z.string(),
+  name: z.string(),
+  description: z.string(),
+  document: z.unknown(),
+  authorizations: z
+    .array(z.object({ id: z.string(), name: z.string(), provider: z.string(), method: z.string() }))
+    .meta({ description: 'What its authorization nodes point at, to reconnect elsewhere; no credentials' }),
+})
+
 /** A draft may be incomplete, but it must at least have the document's shape. */
 function assertDocumentShape(document: unknown) {
   const { problems } = validatePipeline(document)
@@ -252,6 +265,54 @@ export const pipelineRoutes = new Hono<AppEnv>()
       c.get('deps').unifier.wake()
       c.get('deps').dispatcher.poke()
       return c.json(result, 200)
+    },
+  )
+  .get(
+    '/api/pipelines/:id/export',
+    route('viewer', {
+      summary:
+        'The pipeline as a file to keep or move: its draft, and the authorizations it names (never their credentials)',
+      tags,
+      responses: {
+        200: answer(exportJson, 'The export, as an attachment'),
+        404: failure('No such pipeline'),
+      },
+    }),
+    params(idParam),
+    async (c) => {
+      const { db, clock, version } = c.get('deps')
+      const { id } = c.req.valid('param')
+      const row = await findPipeline(db, id)
+      if (!row) throw notFound('pipeline', id)
+      const document = JSON.parse(row.document) as {
+        nodes?: { kind?: string; data?: { authorizationId?: unknown } }[]
+      }
+      const named = (document.nodes ?? [])
+        .filter((node) => node.kind === 'authorization' && typeof node.data?.authorizationId === 'string')
+        .map((node) => node.data!.authorizationId as string)
+      const authorizations = named.length
+        ? await db
+            .selectFrom('authorizations')
+            .select(['id', 'name', 'provider', 'method'])
+            .where('id', 'in', named)
+            .orderBy('name')
+            .execute()
+        : []
+      const file = row.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'pipeline'
+      c.header('content-disposition', `attachment; filename="${file}.sluice.json"`)
+      return c.json(
+        {
+          format: 'sluice.pipeline' as const,
+          formatVersion: 1 as const,
+          exportedAt: clock.now().toISOString(),
+          sluiceVersion: version,
+          name: row.name,
+          description: row.description,
+          document,
+          authorizations,
+        },
+        200,
+      )
     },
   )
   .get(

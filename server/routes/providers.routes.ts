@@ -9,6 +9,7 @@ import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body } from '../http/validate.ts'
+import { outboundContext } from '../net/outbound.ts'
 import { credentialsFor } from '../vault/job-credentials.ts'
 import { scrubSecrets } from '../vault/scrubber.ts'
 
@@ -159,6 +160,7 @@ export const providerRoutes = new Hono<AppEnv>()
         now: () => clock.now(),
         dataDir: settings.dataDir,
         jobId: null,
+        ...outboundContext(settings),
       }
       try {
         for await (const batch of connector.read(ctx, {

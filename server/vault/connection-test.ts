@@ -2,6 +2,7 @@ import { findConnector } from '../../nodes/connectors.ts'
 import type { CheckResult } from '../../nodes/define.ts'
 import type { Authorization } from '../db/schema.ts'
 import type { Deps } from '../http/context.ts'
+import { outboundContext } from '../net/outbound.ts'
 import { connectorCredentials } from './credentials.ts'
 import { scrubSecrets } from './scrubber.ts'
 
@@ -27,6 +28,7 @@ export async function testConnection(
       signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
       now: () => deps.clock.now(),
       dataDir: deps.config.dataDir,
+      ...outboundContext(deps.config),
     })
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)

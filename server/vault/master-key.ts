@@ -22,6 +22,11 @@ export function loadMasterKey(options: {
   dataDir: string
   /** Key ids the database's sealed values name (empty on a new install). */
   storedKeyIds: readonly string[]
+  /**
+   * False on PostgreSQL: processes there share one database from several machines, and each
+   * generating its own key would seal what the others cannot open.
+   */
+  mayGenerate?: boolean
   logger: Logger
 }): MasterKey {
   const file = path.join(options.dataDir, KEY_FILE)
@@ -47,6 +52,11 @@ export function loadMasterKey(options: {
     throw new ConfigError(
       `SLUICE_SECRET_KEY is not set and the data folder has no ${KEY_FILE}, but the database holds ` +
         `credentials encrypted with key ${options.storedKeyIds.join(', ')}: set SLUICE_SECRET_KEY to that key`,
+    )
+  if (options.mayGenerate === false)
+    throw new ConfigError(
+      'on PostgreSQL every Sluice process needs the same master key: set SLUICE_SECRET_KEY in each ' +
+        `(generate one with \`openssl rand -base64 32\`), or put it in the data folder's ${KEY_FILE}`,
     )
   const text = generateKeyText()
   // `wx`: two processes starting at once must not both write (the loser reads the winner's key).

@@ -8,6 +8,7 @@ import { openDeps } from '../../server/bootstrap.ts'
 import { loadConfig } from '../../server/config.ts'
 import { createLogger } from '../../server/log.ts'
 import { findPostgresBin, startPostgres } from '../support/postgres.ts'
+import { TEST_SECRET_KEY } from '../support/server.ts'
 
 /**
  * Audience preview (count + sample of 10) over 100,000 and 1,000,000 profiles for a
@@ -50,7 +51,7 @@ const percentile = (values: number[], p: number) => {
 const postgres = process.env.BENCH_DB === 'postgres' ? await startPostgres(findPostgresBin() ?? '') : null
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'))
 const config = loadConfig({
-  ...(postgres ? { SLUICE_DB: postgres.url } : {}),
+  ...(postgres ? { SLUICE_DB: postgres.url, SLUICE_SECRET_KEY: TEST_SECRET_KEY } : {}),
   SLUICE_DATA_DIR: dataDir,
   SLUICE_ADMIN_EMAIL: 'bench@example.com',
   SLUICE_ADMIN_PASSWORD: 'bench-password',

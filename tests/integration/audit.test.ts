@@ -33,7 +33,11 @@ describeEachDialect('the audit trail', (dialect) => {
     await send('POST', `/api/jobs/${jobId}/resume`)
     await send('POST', `/api/jobs/${jobId}/run`)
     await send('PATCH', `/api/jobs/${jobId}`, { name: 'Renamed job' })
-    const authorization = await send('POST', '/api/authorizations', { name: 'None', provider: 'sample', method: 'none' })
+    const authorization = await send('POST', '/api/authorizations', {
+      name: 'None',
+      provider: 'sample',
+      method: 'none',
+    })
     await send('DELETE', `/api/authorizations/${authorization.id}`)
     const rule = await send('POST', '/api/alerts', {
       name: 'Failures',
@@ -45,7 +49,12 @@ describeEachDialect('the audit trail', (dialect) => {
     const audience = await send('POST', '/api/audiences', { name: 'All', filter: { stream: 'web' } })
     await send('DELETE', `/api/audiences/${audience.id}`)
     await send('DELETE', `/api/pipelines/${pipeline.id}`)
-    const user = await send('POST', '/api/users', { email: 'new@example.com', name: 'New', password: 'password-123', role: 'viewer' }, admin)
+    const user = await send(
+      'POST',
+      '/api/users',
+      { email: 'new@example.com', name: 'New', password: 'password-123', role: 'viewer' },
+      admin,
+    )
     await send('PATCH', `/api/users/${user.id}`, { role: 'editor' }, admin)
     await send('DELETE', `/api/users/${user.id}`, undefined, admin)
     const token = await send('POST', '/api/tokens', { name: 'CI' }, admin)
@@ -57,7 +66,10 @@ describeEachDialect('the audit trail', (dialect) => {
     const story = trail
       .filter((entry) => entry.entityType !== 'user' || entry.entityName === 'new@example.com')
       .reverse()
-      .map((entry) => `${entry.actor?.name ?? 'Sluice'}: ${entry.action} ${entry.entityType} ${entry.entityName}`)
+      .map(
+        (entry) =>
+          `${entry.actor?.name ?? 'Sluice'}: ${entry.action} ${entry.entityType} ${entry.entityName}`,
+      )
     expect(story).toEqual([
       'editor user: created pipeline Trail',
       'editor user: renamed pipeline Trail 2',
@@ -84,13 +96,31 @@ describeEachDialect('the audit trail', (dialect) => {
     ])
     const deploy = trail.find((entry) => entry.action === 'deployed')!
     expect(deploy.details).toMatchObject({ version: 1, created: 2, updated: 0, removed: 0 })
-    expect(trail.find((entry) => entry.action === 'role changed')!.details).toMatchObject({ from: 'viewer', to: 'editor' })
+    expect(trail.find((entry) => entry.action === 'role changed')!.details).toMatchObject({
+      from: 'viewer',
+      to: 'editor',
+    })
 
     // Filters and paging.
-    const ofJob = (await send('GET', `/api/audit?entityType=job&entityId=${jobId}`, undefined, admin)) as Entry[]
+    const ofJob = (await send(
+      'GET',
+      `/api/audit?entityType=job&entityId=${jobId}`,
+      undefined,
+      admin,
+    )) as Entry[]
     expect(ofJob.map((entry) => entry.action)).toEqual(['renamed', 'ran', 'resumed', 'paused'])
-    const byEditor = (await send('GET', `/api/audit?actorId=${editor.user.id}&action=deleted`, undefined, admin)) as Entry[]
-    expect(byEditor.map((entry) => entry.entityType)).toEqual(['pipeline', 'audience', 'alert', 'authorization'])
+    const byEditor = (await send(
+      'GET',
+      `/api/audit?actorId=${editor.user.id}&action=deleted`,
+      undefined,
+      admin,
+    )) as Entry[]
+    expect(byEditor.map((entry) => entry.entityType)).toEqual([
+      'pipeline',
+      'audience',
+      'alert',
+      'authorization',
+    ])
     expect(((await send('GET', '/api/audit?q=failures', undefined, admin)) as Entry[]).length).toBe(3)
     const first = (await send('GET', '/api/audit?limit=2', undefined, admin)) as Entry[]
     const next = (await send('GET', `/api/audit?limit=2&before=${first[1]!.id}`, undefined, admin)) as Entry[]
@@ -101,7 +131,11 @@ describeEachDialect('the audit trail', (dialect) => {
     // The job's own log shows the same user actions.
     const logs = await send('GET', `/api/jobs/${jobId}/logs`)
     const events = logs.map((entry: { event: string }) => entry.event)
-    expect(events).toEqual(expect.arrayContaining(['Deployed', 'Paused', 'Resumed', 'RunRequested', 'Renamed', 'Removed']))
-    expect(logs.find((entry: { event: string }) => entry.event === 'RunRequested').message).toBe('Run now requested by editor user')
+    expect(events).toEqual(
+      expect.arrayContaining(['Deployed', 'Paused', 'Resumed', 'RunRequested', 'Renamed', 'Removed']),
+    )
+    expect(logs.find((entry: { event: string }) => entry.event === 'RunRequested').message).toBe(
+      'Run now requested by editor user',
+    )
   })
 })

@@ -5,6 +5,7 @@ import { loadConfig } from '../../server/config.ts'
 import { listUsers } from '../../server/db/users.repo.ts'
 import { createLogger } from '../../server/log.ts'
 import { describeEachDialect, openTestDatabase } from '../support/dialects.ts'
+import { TEST_SECRET_KEY } from '../support/server.ts'
 
 const runScript = (script: string, env: Record<string, string>) =>
   spawnSync(process.execPath, ['--import', 'tsx', script], {
@@ -19,6 +20,7 @@ describeEachDialect('start-up', (dialect) => {
     const env = {
       SLUICE_DATA_DIR: database.dataDir,
       SLUICE_DB: database.url,
+      SLUICE_SECRET_KEY: TEST_SECRET_KEY,
       SLUICE_ADMIN_EMAIL: 'Ops@Example.com',
       SLUICE_ADMIN_PASSWORD: 'from-the-env',
     }

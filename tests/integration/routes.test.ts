@@ -1,29 +1,7 @@
 import { expect, it } from 'vitest'
-import { ACCESS, type Access } from '../../server/http/route.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
-
-interface RouteRule {
-  method: string
-  path: string
-  access: Access | undefined
-}
-
-/** The app's routes from its router, each with the access rule its middleware declares. */
-function routeTable(app: { routes: { method: string; path: string; handler: unknown }[] }): RouteRule[] {
-  const table = new Map<string, RouteRule>()
-  for (const entry of app.routes) {
-    if (entry.method === 'ALL') continue // middleware and the /api catch-all
-    const key = `${entry.method} ${entry.path}`
-    const rule = table.get(key) ?? { method: entry.method, path: entry.path, access: undefined }
-    const access = (entry.handler as Record<symbol, Access | undefined>)[ACCESS]
-    if (access) rule.access = access
-    table.set(key, rule)
-  }
-  return [...table.values()]
-}
-
-const concrete = (path: string) => path.replace(/:(\w+)/g, 'x-$1')
+import { concrete, routeTable } from '../support/routes.ts'
 
 describeEachDialect('route table', (dialect) => {
   const t = useTestApp(dialect)
@@ -62,7 +40,7 @@ describeEachDialect('route table', (dialect) => {
     const viewer = await t().addUser(admin, 'viewer')
     const editor = await t().addUser(admin, 'editor')
     const rules = routeTable(t().app)
-    const check = async (cookie: string, access: Access) => {
+    const check = async (cookie: string, access: 'editor' | 'admin') => {
       const guarded = rules.filter((rule) => rule.access === access)
       expect(guarded.length).toBeGreaterThan(0)
       for (const rule of guarded) {

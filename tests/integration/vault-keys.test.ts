@@ -43,7 +43,7 @@ function storedKeys(dir: string): string[] {
 
 describe('the master key: generated once, checked at start-up, rotated by a command', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-keys-'))
-  const env = { SLUICE_DATA_DIR: dir, SLUICE_ALLOW_PRIVATE_NETWORK: '1' }
+  const env = { SLUICE_DATA_DIR: dir, SLUICE_ALLOW_PRIVATE_NETWORK: '1', SLUICE_SECRET_KEY: '' }
   const processes: RunningSluice[] = []
   let api: KeyedApi
   let authId = ''

@@ -30,7 +30,13 @@ export interface SendOptions extends Caller {
 export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}) {
   const database = await openTestDatabase(dialect)
   const clock = manualClock('2026-03-01T12:00:00.000Z')
-  const config = loadConfig({ ...env, SLUICE_DATA_DIR: database.dataDir, SLUICE_DB: database.url })
+  // Test servers listen on loopback: the outbound guard lets them through unless a test says otherwise.
+  const config = loadConfig({
+    SLUICE_ALLOW_PRIVATE_NETWORK: '1',
+    ...env,
+    SLUICE_DATA_DIR: database.dataDir,
+    SLUICE_DB: database.url,
+  })
   const deps: Deps = buildDeps({
     db: database.db,
     dialect,

@@ -1,4 +1,6 @@
 import type { TestProject } from 'vitest/node'
+import { ROOT } from '../../server/bootstrap.ts'
+import { ensureClientBuilt } from '../../server/client-build.ts'
 import { findPostgresBin, type PostgresServer, startPostgres } from './postgres.ts'
 
 declare module 'vitest' {
@@ -12,6 +14,8 @@ let server: PostgresServer | undefined
 
 /** One PostgreSQL for the whole run; each test file makes its own database in it. */
 export default async function setup(project: TestProject) {
+  // Built once before any suite: servers started by tests find it current instead of racing to build.
+  ensureClientBuilt(ROOT, (message) => console.log(message))
   const bin = findPostgresBin()
   if (!bin) {
     if (process.env.CI) {

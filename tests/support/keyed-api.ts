@@ -106,7 +106,7 @@ const credentialsSchema = z.union([
   z.object({ baseUrl: z.string(), username: z.string(), password: z.string() }),
 ])
 
-async function call(ctx: Pick<ConnectorContext<unknown>, 'credentials' | 'signal'>, path: string) {
+async function call(ctx: Pick<ConnectorContext<unknown>, 'credentials' | 'signal' | 'fetch'>, path: string) {
   const credentials = credentialsSchema.parse(ctx.credentials)
   const headers: Record<string, string> =
     'apiKey' in credentials
@@ -114,7 +114,7 @@ async function call(ctx: Pick<ConnectorContext<unknown>, 'credentials' | 'signal
       : {
           authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
         }
-  const response = await fetch(`${credentials.baseUrl}${path}`, { headers, signal: ctx.signal })
+  const response = await ctx.fetch(`${credentials.baseUrl}${path}`, { headers, signal: ctx.signal })
   const text = await response.text()
   // A careless connector: the provider's body, refused key and all, goes into the error.
   if (response.status === 401)

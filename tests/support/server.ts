@@ -66,6 +66,9 @@ export async function startSluice(
       PORT: String(port),
       SLUICE_DATA_DIR: dataDir,
       SLUICE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      SLUICE_ALLOW_PRIVATE_NETWORK: '1',
+      // Processes sharing a PostgreSQL must share the key; '' in `env` tests the key file instead.
+      SLUICE_SECRET_KEY: TEST_SECRET_KEY,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -103,6 +106,9 @@ export async function startSluice(
     },
   }
 }
+
+/** The master key test processes share (a real deployment sets its own SLUICE_SECRET_KEY). */
+export const TEST_SECRET_KEY = 'c2x1aWNlLXRlc3QtbWFzdGVyLWtleS0zMi1ieXRlcyE='
 
 export const ADMIN_ENV = {
   SLUICE_ADMIN_EMAIL: 'admin@example.com',

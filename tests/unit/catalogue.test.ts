@@ -7,6 +7,7 @@ import { cadenceSchema } from '../../nodes/cadence.ts'
 import { connectors, findConnector, jobConnector } from '../../nodes/connectors.ts'
 import { secretFields, toJsonSchema } from '../../nodes/define.ts'
 import { catalogueJson, findJobType, findProvider, providers } from '../../nodes/index.ts'
+import { outboundContext } from '../../server/net/outbound.ts'
 
 const nodesDir = fileURLToPath(new URL('../../nodes/', import.meta.url))
 
@@ -174,6 +175,7 @@ describe('previews of import job types', () => {
     const ctx = {
       config: jobType.config.parse({}),
       credentials: {},
+      ...outboundContext({ allowPrivateNetwork: false }),
       signal: new AbortController().signal,
       now: () => new Date('2024-05-01T00:00:00Z'),
       dataDir,

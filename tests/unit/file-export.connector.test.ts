@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type ConnectorContext, ConnectorError, type ExportBatch, type WriteAck } from '../../nodes/define.ts'
 import fileExportConnector from '../../nodes/file-export/file-export.connector.ts'
 import { type FileExportConfig, fileExportConfig } from '../../nodes/file-export/file-export.node.ts'
+import { outboundContext } from '../../server/net/outbound.ts'
 
 const { write } = fileExportConnector.jobs.file
 const NOW = new Date('2024-05-01T12:34:56.789Z')
@@ -28,6 +29,7 @@ function context(
     // Unparsed configs reach the connector only in the tests that prove it checks them itself.
     config: options.parse === false ? (config as FileExportConfig) : fileExportConfig.parse(config),
     credentials: {},
+    ...outboundContext({ allowPrivateNetwork: false }),
     signal: options.signal ?? new AbortController().signal,
     now: () => NOW,
     dataDir,

@@ -12,6 +12,7 @@ import {
 } from '../../nodes/define.ts'
 import sampleConnector from '../../nodes/sample/sample.connector.ts'
 import { type SampleEventsConfig, sampleEventsConfig } from '../../nodes/sample/sample.node.ts'
+import { outboundContext } from '../../server/net/outbound.ts'
 
 const { read } = sampleConnector.jobs.events
 
@@ -27,6 +28,7 @@ function context(config: Partial<SampleEventsConfig>, signal = new AbortControll
   return {
     config: sampleEventsConfig.parse(config),
     credentials: {},
+    ...outboundContext({ allowPrivateNetwork: false }),
     signal,
     // A wall clock that moves: output must not depend on it.
     now: () => new Date(),
