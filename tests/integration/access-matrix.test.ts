@@ -213,7 +213,7 @@ describeEachDialect('access control', (dialect) => {
         from(address),
       )
     let last: Response | undefined
-    for (let n = 0; n < 51; n++) last = await call('/api/jobs', 'Bearer slc_guess_' + n, '203.0.113.7')
+    for (let n = 0; n < 51; n++) last = await call('/api/jobs', `Bearer slc_guess_${n}`, '203.0.113.7')
     expect(last!.status).toBe(429)
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0)
     expect((await last!.json()).error.message).toMatch(/too many unknown API tokens or data keys/)
