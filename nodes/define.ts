@@ -147,6 +147,12 @@ export interface ConnectorContext<Config = Record<string, unknown>> {
    */
   resolveHost: (host: string) => Promise<string>
   /**
+   * OAuth2 authorizations only: call when the provider answers 401 to credentials that should
+   * work; resolves to refreshed credentials (retry once with them), throws an auth error when the
+   * provider refuses the refresh.
+   */
+  reauthorize?: () => Promise<Record<string, unknown>>
+  /**
    * Resolves when the authorization's request budget allows one more request; call it before each
    * request to the provider. Without an authorization or a budget it resolves at once.
    */

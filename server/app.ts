@@ -25,6 +25,7 @@ import { docsRoutes } from './routes/docs.routes.ts'
 import { eventRoutes } from './routes/events.routes.ts'
 import { healthRoutes } from './routes/health.routes.ts'
 import { jobRoutes } from './routes/jobs.routes.ts'
+import { oauthRoutes } from './routes/oauth.routes.ts'
 import { pipelineRoutes } from './routes/pipelines.routes.ts'
 import { profileRoutes } from './routes/profiles.routes.ts'
 import { providerRoutes } from './routes/providers.routes.ts'
@@ -174,6 +175,7 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
     .route('/', tokenRoutes)
     .route('/', providerRoutes)
     .route('/', authorizationRoutes)
+    .route('/', oauthRoutes)
     .route('/', auditRoutes)
     .route('/', pipelineRoutes)
     .route('/', jobRoutes)

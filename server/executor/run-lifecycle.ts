@@ -91,9 +91,11 @@ export async function connectorFor<D extends 'import' | 'export' | 'enrichment'>
   if (!parsed.success)
     throw new ConnectorError('config', `the job's configuration is invalid: ${parsed.error.message}`)
   const throttle = throttleFor(job.provider, job.authorization_id)
+  const { credentials, reauthorize } = await credentialsFor(deps, job.authorization_id)
   const ctx: ConnectorContext = {
     config: parsed.data,
-    credentials: await credentialsFor(deps, job.authorization_id),
+    credentials,
+    ...(reauthorize ? { reauthorize } : {}),
     signal,
     now: () => deps.clock.now(),
     dataDir: deps.config.dataDir,

@@ -151,11 +151,15 @@ export const providerRoutes = new Hono<AppEnv>()
       }
       const { clock, config: settings } = deps
       const records: SourceRecord[] = []
+      const { credentials, reauthorize } = await credentialsFor(deps, input.authorizationId ?? null).catch(
+        (error: unknown) => {
+          throw error instanceof ConnectorError ? previewFailed(error) : error
+        },
+      )
       const ctx = {
         config: config.data,
-        credentials: await credentialsFor(deps, input.authorizationId ?? null).catch((error: unknown) => {
-          throw error instanceof ConnectorError ? previewFailed(error) : error
-        }),
+        credentials,
+        ...(reauthorize ? { reauthorize } : {}),
         signal: AbortSignal.timeout(PREVIEW_TIMEOUT_MS),
         now: () => clock.now(),
         dataDir: settings.dataDir,

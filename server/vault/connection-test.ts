@@ -3,7 +3,7 @@ import type { CheckResult } from '../../nodes/define.ts'
 import type { Authorization } from '../db/schema.ts'
 import type { Deps } from '../http/context.ts'
 import { outboundContext } from '../net/outbound.ts'
-import { connectorCredentials } from './credentials.ts'
+import { credentialsOf } from './job-credentials.ts'
 import { scrubSecrets } from './scrubber.ts'
 
 const CHECK_TIMEOUT_MS = 20_000
@@ -14,7 +14,7 @@ const CHECK_TIMEOUT_MS = 20_000
  * a provider that echoes the key it refused must not put it on the user's screen.
  */
 export async function testConnection(
-  deps: Pick<Deps, 'vault' | 'clock' | 'config'>,
+  deps: Pick<Deps, 'db' | 'vault' | 'clock' | 'config'>,
   row: Authorization,
   config: Record<string, unknown> | null = null,
 ): Promise<CheckResult> {
@@ -22,9 +22,11 @@ export async function testConnection(
   if (!connector) return { ok: false, message: `this Sluice has no connector for ${row.provider}` }
   let result: CheckResult
   try {
+    const { credentials, reauthorize } = await credentialsOf(deps, row)
     result = await connector.check({
       config,
-      credentials: connectorCredentials(deps.vault, row),
+      credentials,
+      ...(reauthorize ? { reauthorize } : {}),
       signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
       now: () => deps.clock.now(),
       dataDir: deps.config.dataDir,

@@ -20,7 +20,7 @@ import type { JobNode } from '../../nodes/pipeline.ts'
 
 export interface KeyedApi {
   url: string
-  /** The credentials each request carried: `key:<apiKey>` or `basic:<user>:<password>`. */
+  /** The credentials each request carried: `key:<apiKey>`, `basic:<user>:<password>` or `bearer:<token>`. */
   seen: string[]
   /** Accepted API keys and `user:password` pairs; change them to revoke. */
   keys: Set<string>
@@ -33,10 +33,13 @@ export async function startKeyedApi(keys: Iterable<string>): Promise<KeyedApi> {
   const api: Omit<KeyedApi, 'url' | 'close'> = { seen: [], keys: new Set(keys) }
   const server = http.createServer((request, response) => {
     const basic = /^Basic (.+)$/.exec(request.headers.authorization ?? '')
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')
     const credential = basic
       ? Buffer.from(basic[1]!, 'base64').toString('utf8')
-      : String(request.headers['x-api-key'] ?? '')
-    api.seen.push(basic ? `basic:${credential}` : `key:${credential}`)
+      : bearer
+        ? bearer[1]!
+        : String(request.headers['x-api-key'] ?? '')
+    api.seen.push(`${basic ? 'basic' : bearer ? 'bearer' : 'key'}:${credential}`)
     const reply = (status: number, body: unknown) => {
       response.writeHead(status, { 'content-type': 'application/json' })
       response.end(JSON.stringify(body))
@@ -86,6 +89,19 @@ export const keyed = defineProvider({
         password: z.string().min(8).meta(SECRET),
       }),
     },
+    {
+      id: 'oauth2',
+      title: 'Connect with Keyed',
+      schema: z.strictObject({
+        accessToken: z.string().meta(SECRET),
+        refreshToken: z.string().optional().meta(SECRET),
+      }),
+      oauth: {
+        authorizeUrl: 'https://auth.keyed.example/authorize',
+        tokenUrl: 'https://auth.keyed.example/token',
+        scopes: ['contacts.read'],
+      },
+    },
   ],
   jobTypes: [
     {
@@ -104,18 +120,33 @@ export const keyed = defineProvider({
 const credentialsSchema = z.union([
   z.object({ baseUrl: z.string(), apiKey: z.string() }),
   z.object({ baseUrl: z.string(), username: z.string(), password: z.string() }),
+  z.object({ accessToken: z.string() }),
 ])
 
-async function call(ctx: Pick<ConnectorContext<unknown>, 'credentials' | 'signal' | 'fetch'>, path: string) {
+/** Where OAuth2 authorizations (which carry no URL) reach the API; a test sets it. */
+export const keyedOAuth = { baseUrl: '' }
+
+async function call(
+  ctx: Pick<ConnectorContext<unknown>, 'credentials' | 'signal' | 'fetch' | 'reauthorize'>,
+  path: string,
+  retried = false,
+): Promise<Record<string, unknown>> {
   const credentials = credentialsSchema.parse(ctx.credentials)
   const headers: Record<string, string> =
     'apiKey' in credentials
       ? { 'x-api-key': credentials.apiKey }
-      : {
-          authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
-        }
-  const response = await ctx.fetch(`${credentials.baseUrl}${path}`, { headers, signal: ctx.signal })
+      : 'accessToken' in credentials
+        ? { authorization: `Bearer ${credentials.accessToken}` }
+        : {
+            authorization: `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`,
+          }
+  const base = 'baseUrl' in credentials ? credentials.baseUrl : keyedOAuth.baseUrl
+  const response = await ctx.fetch(`${base}${path}`, { headers, signal: ctx.signal })
   const text = await response.text()
+  // An OAuth2 token the API no longer takes: refresh once and retry (DESIGN.md §6).
+  if (response.status === 401 && ctx.reauthorize && !retried) {
+    return call({ ...ctx, credentials: await ctx.reauthorize() }, path, true)
+  }
   // A careless connector: the provider's body, refused key and all, goes into the error.
   if (response.status === 401)
     throw new ConnectorError('auth', `HTTP 401 from the API: ${text}; check the credentials`, { code: '401' })
