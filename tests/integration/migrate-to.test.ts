@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { CRASH_ENV, deployScripted, until } from '../support/crash.ts'
 import { openTestDatabase } from '../support/dialects.ts'
+import { type KeyedApi, startKeyedApi } from '../support/keyed-api.ts'
 import { type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
 
 const script = (name: string, args: string[], env: Record<string, string>) =>
@@ -36,6 +37,7 @@ async function snapshot(base: string) {
     audiences: (await admin.call('GET', '/api/audiences')).json,
     streams: (await admin.call('GET', '/api/streams')).json,
     alerts: (await admin.call('GET', '/api/alerts')).json,
+    authorizations: (await admin.call('GET', '/api/authorizations')).json,
     dataKeys: (await admin.call('GET', '/api/data-keys')).json,
     // Signing in to look moves the last sign-in time: who the users are is what must carry over.
     users: (await admin.call('GET', '/api/users')).json.map((user: Record<string, unknown>) => ({
@@ -50,10 +52,13 @@ describe.skipIf(!inject('pgUrl'))('migrate-to: a SQLite deployment moved into Po
   let database: Awaited<ReturnType<typeof openTestDatabase>>
   const processes: RunningSluice[] = []
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-migrate-'))
+  let keyedApi: KeyedApi
   beforeAll(async () => {
     database = await openTestDatabase('postgres', { migrate: false })
+    keyedApi = await startKeyedApi(['migrated-key-123'])
   })
   afterAll(async () => {
+    await keyedApi?.close()
     for (const sluice of processes) await sluice.stop()
     fs.rmSync(dir, { recursive: true, force: true })
     await database?.close()
@@ -96,6 +101,13 @@ describe.skipIf(!inject('pgUrl'))('migrate-to: a SQLite deployment moved into Po
         })
       ).status,
     ).toBe(201)
+    const keyed = await admin.call('POST', '/api/authorizations', {
+      name: 'Keyed',
+      provider: 'keyed',
+      method: 'apikey',
+      credentials: { baseUrl: keyedApi.url, apiKey: 'migrated-key-123' },
+    })
+    expect(keyed.status).toBe(201)
     await until(
       'the import to complete',
       async () => (await admin.call('GET', `/api/jobs/${job}`)).json.status === 'completed',
@@ -123,6 +135,12 @@ describe.skipIf(!inject('pgUrl'))('migrate-to: a SQLite deployment moved into Po
     )
     processes.push(api)
     expect(await snapshot(api.base)).toEqual(before)
+    // The sealed credentials moved with their key: they still open and work.
+    const remote = await signInRemote(api.base)
+    expect((await remote.call('POST', `/api/authorizations/${keyed.json.id}/test`, {})).json).toEqual({
+      ok: true,
+      message: 'connected to Acme',
+    })
     // It carries on: the data key collects, with ingest sequences after the copied ones.
     const sent = await fetch(`${api.base}/collect/json/web`, {
       method: 'POST',

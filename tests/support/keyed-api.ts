@@ -123,8 +123,8 @@ const credentialsSchema = z.union([
   z.object({ accessToken: z.string() }),
 ])
 
-/** Where OAuth2 authorizations (which carry no URL) reach the API; a test sets it. */
-export const keyedOAuth = { baseUrl: '' }
+/** Where OAuth2 authorizations (which carry no URL) reach the API: a test sets it (KEYED_API_URL in servers it starts). */
+export const keyedOAuth = { baseUrl: process.env.KEYED_API_URL ?? '' }
 
 async function call(
   ctx: Pick<ConnectorContext<unknown>, 'credentials' | 'signal' | 'fetch' | 'reauthorize'>,
