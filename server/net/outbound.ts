@@ -1,4 +1,6 @@
 import dns, { type LookupAddress } from 'node:dns'
+import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import ipaddr from 'ipaddr.js'
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici'
@@ -141,4 +143,43 @@ export function guardedFetch(policy: OutboundPolicy): typeof fetch {
 /** What a connector context carries of the guard under `policy`. */
 export function outboundContext(policy: OutboundPolicy) {
   return { fetch: guardedFetch(policy), resolveHost: (host: string) => resolveGuarded(host, policy) }
+}
+
+/**
+ * `node:http`/`node:https` agents through the guard, for clients built on them (the AWS SDK's
+ * `NodeHttpHandler({ httpAgent, httpsAgent })`): names resolve through the guarded lookup, and an
+ * IP literal — which skips lookup — is checked before the socket opens.
+ */
+export function guardedAgents(policy: OutboundPolicy): { httpAgent: http.Agent; httpsAgent: https.Agent } {
+  const lookup = guardedLookup(policy) as unknown as net.LookupFunction
+  const refuseLiteral = (options: { host?: string | null; hostname?: string | null }) => {
+    const host = String(options.hostname ?? options.host ?? '')
+    const literal = host.replace(/^\[|\]$/g, '')
+    const reason = net.isIP(literal) ? refusalOf(literal, policy) : null
+    if (reason) throw new OutboundRefused(host, reason)
+  }
+  class GuardedHttpAgent extends http.Agent {
+    override createConnection(
+      options: net.NetConnectOpts & { host?: string },
+      callback?: (error: Error | null, socket: net.Socket) => void,
+    ) {
+      refuseLiteral(options)
+      // biome-ignore lint/suspicious/noExplicitAny: Agent#createConnection is untyped in @types/node
+      return (http.Agent.prototype as any).createConnection.call(this, options, callback)
+    }
+  }
+  class GuardedHttpsAgent extends https.Agent {
+    override createConnection(
+      options: net.NetConnectOpts & { host?: string },
+      callback?: (error: Error | null, socket: net.Socket) => void,
+    ) {
+      refuseLiteral(options)
+      // biome-ignore lint/suspicious/noExplicitAny: as above
+      return (https.Agent.prototype as any).createConnection.call(this, options, callback)
+    }
+  }
+  return {
+    httpAgent: new GuardedHttpAgent({ keepAlive: true, lookup }),
+    httpsAgent: new GuardedHttpsAgent({ keepAlive: true, lookup }),
+  }
 }

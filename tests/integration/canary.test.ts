@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ROOT } from '../../server/bootstrap.ts'
 import { CRASH_ENV, until } from '../support/crash.ts'
 import { describeEachDialect, openTestDatabase } from '../support/dialects.ts'
-import { type KeyedApi, startKeyedApi } from '../support/keyed-api.ts'
+import { authorizationNode, type KeyedApi, keyedSource, startKeyedApi } from '../support/keyed-api.ts'
 import { type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
 import { openEvents } from '../support/sse.ts'
 
@@ -94,23 +94,8 @@ describeEachDialect('canary: no secret ever leaks', (dialect) => {
       authorizationId: good,
     })
     const node = (id: string, authorizationId: string) => [
-      {
-        id: `src-${id}`,
-        kind: 'source',
-        provider: 'keyed',
-        jobType: 'contacts',
-        name: `Contacts ${id}`,
-        position: { x: 0, y: 0 },
-        data: { config: {}, cadence: { every: '1h' } },
-      },
-      {
-        id: `auth-${id}`,
-        kind: 'authorization',
-        provider: 'keyed',
-        name: id,
-        position: { x: 0, y: 0 },
-        data: { authorizationId },
-      },
+      keyedSource(`src-${id}`),
+      authorizationNode(`auth-${id}`, 'keyed', authorizationId),
     ]
     const pipeline = await call('POST', '/api/pipelines', {
       name: 'Canary',

@@ -1,29 +1,22 @@
-import { OAuth2Server } from 'oauth2-mock-server'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { CRASH_ENV } from '../support/crash.ts'
 import { openTestDatabase } from '../support/dialects.ts'
 import { type KeyedApi, startKeyedApi } from '../support/keyed-api.ts'
+import { startOAuthProvider } from '../support/oauth-provider.ts'
 import { type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
 
 /** Two API processes on one PostgreSQL share an OAuth2 authorization whose token is about to expire. */
 describe.skipIf(!inject('pgUrl'))('OAuth2 refresh across processes', () => {
-  let provider: OAuth2Server
+  let provider: Awaited<ReturnType<typeof startOAuthProvider>>
   let api: KeyedApi
   let database: Awaited<ReturnType<typeof openTestDatabase>>
   const processes: RunningSluice[] = []
-  const grants: string[] = []
   beforeAll(async () => {
-    provider = new OAuth2Server()
-    await provider.issuer.keys.generate('RS256')
-    await provider.start(0, '127.0.0.1')
-    provider.service.on(
-      'beforeResponse',
-      (response: { body: Record<string, unknown> }, request: { body: Record<string, string> }) => {
-        grants.push(request.body.grant_type!)
-        response.body.access_token = `${String(response.body.access_token)}.${grants.length}`
-        // The first token is due for a refresh a second from now (the margin is a minute).
-        response.body.expires_in = request.body.grant_type === 'authorization_code' ? 61 : 3600
-        api.keys.add(String(response.body.access_token))
+    // The first token is due for a refresh a second from now (the margin is a minute).
+    provider = await startOAuthProvider(
+      () => api,
+      (response, grant) => {
+        response.body.expires_in = grant.grant_type === 'authorization_code' ? 61 : 3600
       },
     )
     api = await startKeyedApi([])
@@ -47,8 +40,8 @@ describe.skipIf(!inject('pgUrl'))('OAuth2 refresh across processes', () => {
     const registered = await adminA.call('PUT', '/api/oauth/clients/keyed', {
       clientId: 'sluice-app',
       clientSecret: 'shared-client-secret',
-      authorizeUrl: `${provider.issuer.url}/authorize`,
-      tokenUrl: `${provider.issuer.url}/token`,
+      authorizeUrl: `${provider.authorizeUrl}`,
+      tokenUrl: `${provider.tokenUrl}`,
     })
     expect(registered.status).toBe(200)
     const start = await fetch(`${a.base}/api/oauth/keyed/start?name=Shared`, {
@@ -64,7 +57,7 @@ describe.skipIf(!inject('pgUrl'))('OAuth2 refresh across processes', () => {
     })
     const id = new URL(done.headers.get('location')!, a.base).searchParams.get('authorization')!
     expect(id).toBeTruthy()
-    expect(grants).toEqual(['authorization_code'])
+    expect(provider.grants).toEqual(['authorization_code'])
     await new Promise((resolve) => setTimeout(resolve, 1500))
     const tests = await Promise.all(
       [adminA, adminB, adminA, adminB, adminA, adminB].map((admin) =>
@@ -72,6 +65,6 @@ describe.skipIf(!inject('pgUrl'))('OAuth2 refresh across processes', () => {
       ),
     )
     expect(tests.map((test) => test.json)).toEqual(Array(6).fill({ ok: true, message: 'connected to Acme' }))
-    expect(grants).toEqual(['authorization_code', 'refresh_token'])
+    expect(provider.grants).toEqual(['authorization_code', 'refresh_token'])
   }, 180_000)
 })

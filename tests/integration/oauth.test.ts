@@ -1,4 +1,3 @@
-import { OAuth2Server } from 'oauth2-mock-server'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
@@ -11,6 +10,7 @@ import {
   registerKeyedApi,
   startKeyedApi,
 } from '../support/keyed-api.ts'
+import { startOAuthProvider } from '../support/oauth-provider.ts'
 import { deployPipeline } from '../support/pipelines.ts'
 
 registerKeyedApi()
@@ -19,31 +19,18 @@ const CLIENT_SECRET = 'oauth-client-secret-4f7a2b'
 const HOUR = 3_600_000
 
 describeEachDialect('OAuth2: authorization code with PKCE, refresh and reconnect', (dialect) => {
-  let provider: OAuth2Server
+  let provider: Awaited<ReturnType<typeof startOAuthProvider>>
   let api: KeyedApi
-  /** Refresh tokens the provider has revoked, and the grants it answered. */
+  /** Refresh tokens the provider has revoked. */
   const revoked = new Set<string>()
-  const grants: string[] = []
   beforeAll(async () => {
-    provider = new OAuth2Server()
-    await provider.issuer.keys.generate('RS256')
-    await provider.start(0, '127.0.0.1')
-    provider.service.on(
-      'beforeResponse',
-      (
-        response: { statusCode: number; body: Record<string, unknown> },
-        request: { body: Record<string, string> },
-      ) => {
-        grants.push(request.body.grant_type!)
-        if (request.body.grant_type === 'refresh_token' && revoked.has(request.body.refresh_token!)) {
+    provider = await startOAuthProvider(
+      () => api,
+      (response, grant) => {
+        if (grant.grant_type === 'refresh_token' && revoked.has(grant.refresh_token!)) {
           response.statusCode = 400
           response.body = { error: 'invalid_grant', error_description: 'the refresh token was revoked' }
-          return
         }
-        // Two JWTs issued within one second are the same string: number each so a refresh shows.
-        response.body.access_token = `${String(response.body.access_token)}.${grants.length}`
-        // The API takes exactly the tokens the provider issued.
-        api.keys.add(String(response.body.access_token))
       },
     )
     api = await startKeyedApi([])
@@ -111,8 +98,8 @@ describeEachDialect('OAuth2: authorization code with PKCE, refresh and reconnect
       body: {
         clientId: 'sluice-app',
         clientSecret: CLIENT_SECRET,
-        authorizeUrl: `${provider.issuer.url}/authorize`,
-        tokenUrl: `${provider.issuer.url}/token`,
+        authorizeUrl: `${provider.authorizeUrl}`,
+        tokenUrl: `${provider.tokenUrl}`,
       },
     })
     expect(registered.status, registered.text).toBe(200)
@@ -194,12 +181,12 @@ describeEachDialect('OAuth2: authorization code with PKCE, refresh and reconnect
 
     // Close to expiry: the next use refreshes first — one refresh for several at once.
     t().clock.advance(HOUR - 30_000)
-    grants.length = 0
+    provider.grants.length = 0
     const tests = await Promise.all(
       [1, 2, 3].map(() => t().send('POST', `/api/authorizations/${id}/test`, { cookie: editor })),
     )
     expect(tests.map((test) => test.json.ok)).toEqual([true, true, true])
-    expect(grants).toEqual(['refresh_token'])
+    expect(provider.grants).toEqual(['refresh_token'])
     const second = await accessTokenOf(id)
     expect(second).not.toBe(first)
 
@@ -207,7 +194,7 @@ describeEachDialect('OAuth2: authorization code with PKCE, refresh and reconnect
     api.keys.delete(second)
     const seen = api.seen.length
     expect((await t().send('POST', `/api/authorizations/${id}/test`, { cookie: editor })).json.ok).toBe(true)
-    expect(grants).toEqual(['refresh_token', 'refresh_token'])
+    expect(provider.grants).toEqual(['refresh_token', 'refresh_token'])
     expect(api.seen.slice(seen)).toEqual([`bearer:${second}`, `bearer:${await accessTokenOf(id)}`])
 
     // The refresh token is revoked: at the next refresh every job using it errors with "reconnect".

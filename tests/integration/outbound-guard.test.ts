@@ -3,7 +3,7 @@ import type net from 'node:net'
 import pg from 'pg'
 import SftpClient from 'ssh2-sftp-client'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { OutboundRefused, outboundContext, refusalOf } from '../../server/net/outbound.ts'
+import { guardedAgents, OutboundRefused, outboundContext, refusalOf } from '../../server/net/outbound.ts'
 import { useTestApp } from '../support/app.ts'
 import { edge } from '../support/documents.ts'
 import {
@@ -105,6 +105,33 @@ describe('the outbound guard', () => {
       expect(await response.text()).toBe('canary')
     }
     expect(target.connections()).toBeGreaterThan(0)
+  })
+
+  it('refuses through the node:http agents SDK clients take (the AWS SDK), and allows with the flag', async () => {
+    const get = (agents: ReturnType<typeof guardedAgents>, url: string) =>
+      new Promise<number>((resolve, reject) => {
+        const request = http.get(url, { agent: agents.httpAgent }, (response) => {
+          response.resume()
+          resolve(response.statusCode ?? 0)
+        })
+        request.on('error', reject)
+      })
+    const before = target.connections()
+    const closed = guardedAgents(OFF)
+    for (const url of [
+      `http://127.0.0.1:${target.port}/`,
+      `http://[::1]:${target.port}/`,
+      `http://[::ffff:127.0.0.1]:${target.port}/`,
+      `http://localhost:${target.port}/`,
+      'http://169.254.169.254/latest/meta-data/',
+    ]) {
+      await expect(get(closed, url), url).rejects.toThrow(REFUSED)
+    }
+    expect(target.connections()).toBe(before)
+    const open = guardedAgents(ON)
+    expect(await get(open, `http://localhost:${target.port}/`)).toBe(200)
+    open.httpAgent.destroy()
+    closed.httpAgent.destroy()
   })
 
   it('refuses PostgreSQL and SFTP clients before they open a socket, and allows them with the flag', async () => {
