@@ -100,7 +100,7 @@ describeEachDialect('the Vault: authorizations', (dialect) => {
         'InvalidCredentials',
         /extra/,
       ],
-      [{ provider: 'keyed', method: 'oauth2' }, 400, 'UnknownAuthMethod', /oauth2/],
+      [{ provider: 'keyed', method: 'oauth2' }, 400, 'UseOAuthFlow', /GET \/api\/oauth\/keyed\/start/],
       [
         { provider: 'keyed', method: 'apikey', credentials: { baseUrl: api.url, apiKey: { set: true } } },
         400,
