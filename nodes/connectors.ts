@@ -9,6 +9,7 @@ import type {
 import fileExportConnector from './file-export/file-export.connector.ts'
 import { registerProvider } from './index.ts'
 import sampleConnector from './sample/sample.connector.ts'
+import webhookConnector from './webhook/webhook.connector.ts'
 
 /**
  * Server-only registry of connector implementations, keyed by provider id. Importing it pulls in
@@ -25,7 +26,12 @@ export interface RegisteredConnector {
   jobs: Readonly<Record<string, AnyJobConnector>>
 }
 
-const registered: RegisteredConnector[] = [sampleConnector, collectConnector, fileExportConnector]
+const registered: RegisteredConnector[] = [
+  sampleConnector,
+  collectConnector,
+  fileExportConnector,
+  webhookConnector as unknown as RegisteredConnector,
+]
 
 const registry = new Map(registered.map((connector) => [connector.provider.id, connector]))
 export const connectors: ReadonlyMap<string, RegisteredConnector> = registry

@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto'
 import type { Transporter } from 'nodemailer'
+import { signature } from '../../nodes/webhook/webhook.signature.ts'
 import { claimDeliveries, settleDelivery } from '../db/alerts.repo.ts'
 import type { Executor } from '../db/schema.ts'
 import type { Logger } from '../log.ts'
@@ -42,11 +42,7 @@ export class DeliveryError extends Error {
   }
 }
 
-/** `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`, as Stripe signs webhooks. */
-export function signature(secret: string, body: string, at: Date): string {
-  const t = Math.floor(at.getTime() / 1000)
-  return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`
-}
+export { signature }
 
 const headline = (message: AlertMessage) =>
   `${message.test ? '[test] ' : ''}Sluice alert “${message.rule.name}”`
