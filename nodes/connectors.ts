@@ -8,6 +8,7 @@ import type {
 } from './define.ts'
 import fileExportConnector from './file-export/file-export.connector.ts'
 import { registerProvider } from './index.ts'
+import restConnector from './rest/rest.connector.ts'
 import sampleConnector from './sample/sample.connector.ts'
 import webhookConnector from './webhook/webhook.connector.ts'
 
@@ -29,6 +30,7 @@ export interface RegisteredConnector {
 const registered: RegisteredConnector[] = [
   sampleConnector,
   collectConnector,
+  restConnector as unknown as RegisteredConnector,
   fileExportConnector,
   webhookConnector as unknown as RegisteredConnector,
 ]
