@@ -8,7 +8,7 @@ import {
   type ReadOptions,
   type SourceRecord,
 } from '../define.ts'
-import { retryAtOf } from '../webhook/webhook.connector.ts'
+import { retryAtOf, unreachable } from '../http-answers.ts'
 import { type RestConfig, rest, restConfig } from './rest.node.ts'
 
 const TIMEOUT_MS = 30_000
@@ -130,9 +130,7 @@ async function request(
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(TIMEOUT_MS)]),
     })
   } catch (error) {
-    if (error instanceof ConnectorError) throw error
-    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message
-    throw new ConnectorError('transient', `${url.host} could not be reached (${reason})`)
+    throw unreachable(error, url.host)
   }
   const text = await response.text()
   const answered = `${url.host} answered HTTP ${response.status}${text ? `: ${text.slice(0, BODY_IN_ERRORS)}` : ''}`

@@ -47,8 +47,15 @@ export const restConfig = z.strictObject({
   url: z
     .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
     .max(2000)
-    .meta({ title: 'URL', placeholder: 'https://api.example.com/v1/contacts' }),
-  method: z.enum(['GET', 'POST']).default('GET'),
+    .meta({
+      title: 'URL',
+      description: 'The endpoint that lists the records',
+      placeholder: 'https://api.example.com/v1/contacts',
+    }),
+  method: z
+    .enum(['GET', 'POST'])
+    .default('GET')
+    .meta({ title: 'Method', description: 'GET, or POST with a body' }),
   body: z.string().max(20_000).optional().meta({ title: 'Body', description: 'JSON sent with POST' }),
   headers: z
     .record(z.string().regex(/^[A-Za-z0-9-]{1,100}$/), z.string().max(2000))
@@ -61,9 +68,18 @@ export const restConfig = z.strictObject({
     .default('')
     .meta({ title: 'Records path', description: 'Where the list of records is, e.g. data.items' }),
   idPath: jsonPath.default('id').meta({ title: 'Id field', description: 'Identifies a record across runs' }),
-  eventTimePath: jsonPath.optional().meta({ title: 'Event time field' }),
-  pagination: pagination.default({ type: 'none' }),
-  maxPages: z.int().min(1).max(100_000).default(1000),
+  eventTimePath: jsonPath
+    .optional()
+    .meta({ title: 'Event time field', description: 'When each record happened, e.g. created_at' }),
+  pagination: pagination
+    .default({ type: 'none' })
+    .meta({ title: 'Paging', description: 'How the API splits its list into pages' }),
+  maxPages: z
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(1000)
+    .meta({ title: 'Most pages per run', description: 'A guard against an API that never stops paging' }),
   incremental: z
     .strictObject({
       param: param.meta({ title: 'Query parameter', description: 'e.g. updated_since' }),

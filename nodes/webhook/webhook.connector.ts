@@ -7,6 +7,7 @@ import {
   type ExportBatch,
   type WriteAck,
 } from '../define.ts'
+import { retryAtOf, unreachable } from '../http-answers.ts'
 import { type WebhookConfig, webhook, webhookConfig } from './webhook.node.ts'
 import { signature } from './webhook.signature.ts'
 
@@ -24,14 +25,6 @@ function secretOf(credentials: Record<string, unknown>): string {
   if (typeof secret !== 'string' || !secret)
     throw new ConnectorError('auth', 'the authorization has no signing secret: enter one in the Vault')
   return secret
-}
-
-/** When a 429's `Retry-After` (seconds or an HTTP date) allows the next request. */
-export function retryAtOf(header: string | null, now: Date): Date {
-  const seconds = header !== null && /^\d+$/.test(header.trim()) ? Number(header) : null
-  if (seconds !== null) return new Date(now.getTime() + seconds * 1000)
-  const date = header ? Date.parse(header) : Number.NaN
-  return Number.isNaN(date) || date <= now.getTime() ? new Date(now.getTime() + 60_000) : new Date(date)
 }
 
 /**
@@ -63,9 +56,7 @@ async function post(
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(TIMEOUT_MS)]),
     })
   } catch (error) {
-    if (error instanceof ConnectorError) throw error
-    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message
-    throw new ConnectorError('transient', `the webhook could not be reached (${reason})`)
+    throw unreachable(error, 'the webhook')
   }
   const text = (await response.text().catch(() => '')).slice(0, BODY_IN_ERRORS)
   if (response.ok) return

