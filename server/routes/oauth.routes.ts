@@ -240,7 +240,20 @@ export const oauthRoutes = new Hono<AppEnv>()
         )
       }
       const principal = c.get('principal')!
-      const result = await finishFlow(deps, principal, input.state, input.code)
+      // The browser is mid-flow: what goes wrong goes back to the page it came from, in words.
+      const pending = await deps.db
+        .selectFrom('oauth_states')
+        .select('request')
+        .where('id', '=', sha256(input.state))
+        .executeTakeFirst()
+      const from = pending ? (JSON.parse(pending.request) as { returnTo: string }).returnTo : '/vault'
+      let result: Awaited<ReturnType<typeof finishFlow>>
+      try {
+        result = await finishFlow(deps, principal, input.state, input.code)
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error
+        return c.redirect(back(from, { oauthError: error.message }), 302)
+      }
       await audit(c, deps.db, {
         action: result.created ? 'created' : 'reconnected',
         entityType: 'authorization',

@@ -129,14 +129,19 @@ describeEachDialect('OAuth2: authorization code with PKCE, refresh and reconnect
     const stored = JSON.stringify(await t().database.db.selectFrom('oauth_states').selectAll().execute())
     expect(stored).not.toContain(state)
     // Someone else's browser cannot complete it.
-    expect((await finish(admin)).json.error.code).toBe('InvalidOAuthState')
+    const foreign = await finish(admin)
+    expect(foreign.status).toBe(302)
+    expect(foreign.headers.get('location')).toMatch(/^\/vault\?oauthError=this\+sign-in\+link\+is\+unknown/)
     const { finish: again } = await connect('name=Acme%20CRM')
     const done = await again()
     expect(done.status, done.text).toBe(302)
     const id = new URL(done.headers.get('location')!, 'http://x').searchParams.get('authorization')!
     expect(done.headers.get('location')).toBe(`/vault?authorization=${id}`)
     const replay = await t().send('GET', `${callback.pathname}${callback.search}`, { cookie: editor })
-    expect(replay.status).toBe(400)
+    expect(replay.status).toBe(302)
+    expect(new URL(replay.headers.get('location')!, 'http://x').searchParams.get('oauthError')).toMatch(
+      /unknown or was used already; start connecting again/,
+    )
     const authorization = await t().send('GET', `/api/authorizations/${id}`, { cookie: editor })
     expect(authorization.json).toMatchObject({
       name: 'Acme CRM',
