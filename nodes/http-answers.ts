@@ -22,3 +22,23 @@ export function unreachable(error: unknown, what: string): ConnectorError {
   const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message
   return new ConnectorError('transient', `${what} could not be reached (${reason})`)
 }
+
+/**
+ * An answer that a later try may get past: 429 sleeps until `Retry-After`, 408 and 5xx are
+ * retried with back-off. Null for any other status, which the connector classifies itself.
+ */
+export function retryableAnswer(
+  status: number,
+  headers: Headers,
+  answered: string,
+  now: Date,
+): ConnectorError | null {
+  if (status === 429)
+    return new ConnectorError('rate_limited', answered, {
+      retryAt: retryAtOf(headers.get('retry-after'), now),
+      code: '429',
+    })
+  if (status >= 500 || status === 408)
+    return new ConnectorError('transient', answered, { code: String(status) })
+  return null
+}

@@ -8,7 +8,7 @@ import {
   type ReadOptions,
   type SourceRecord,
 } from '../define.ts'
-import { retryAtOf, unreachable } from '../http-answers.ts'
+import { retryableAnswer, unreachable } from '../http-answers.ts'
 import { type RestConfig, rest, restConfig } from './rest.node.ts'
 
 const TIMEOUT_MS = 30_000
@@ -141,13 +141,8 @@ async function request(
     throw new ConnectorError('auth', `${answered}; check the authorization`, {
       code: String(response.status),
     })
-  if (response.status === 429)
-    throw new ConnectorError('rate_limited', answered, {
-      retryAt: retryAtOf(response.headers.get('retry-after'), ctx.now()),
-      code: '429',
-    })
-  if (response.status >= 500 || response.status === 408)
-    throw new ConnectorError('transient', answered, { code: String(response.status) })
+  const retryable = retryableAnswer(response.status, response.headers, answered, ctx.now())
+  if (retryable) throw retryable
   if (!response.ok)
     throw new ConnectorError('config', `${answered}; check the URL and its parameters`, {
       code: String(response.status),

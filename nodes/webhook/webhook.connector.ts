@@ -7,7 +7,7 @@ import {
   type ExportBatch,
   type WriteAck,
 } from '../define.ts'
-import { retryAtOf, unreachable } from '../http-answers.ts'
+import { retryableAnswer, unreachable } from '../http-answers.ts'
 import { type WebhookConfig, webhook, webhookConfig } from './webhook.node.ts'
 import { signature } from './webhook.signature.ts'
 
@@ -61,13 +61,8 @@ async function post(
   const text = (await response.text().catch(() => '')).slice(0, BODY_IN_ERRORS)
   if (response.ok) return
   const answered = `the webhook answered HTTP ${response.status}${text ? `: ${text}` : ''}`
-  if (response.status === 429)
-    throw new ConnectorError('rate_limited', answered, {
-      retryAt: retryAtOf(response.headers.get('retry-after'), ctx.now()),
-      code: '429',
-    })
-  if (response.status >= 500 || response.status === 408)
-    throw new ConnectorError('transient', answered, { code: String(response.status) })
+  const retryable = retryableAnswer(response.status, response.headers, answered, ctx.now())
+  if (retryable) throw retryable
   throw new ConnectorError('config', `${answered} (check its URL and what it accepts)`, {
     code: String(response.status),
   })
