@@ -8,6 +8,7 @@ import type {
 } from './define.ts'
 import fileExportConnector from './file-export/file-export.connector.ts'
 import { registerProvider } from './index.ts'
+import postgresConnector from './postgres/postgres.connector.ts'
 import restConnector from './rest/rest.connector.ts'
 import sampleConnector from './sample/sample.connector.ts'
 import webhookConnector from './webhook/webhook.connector.ts'
@@ -31,6 +32,7 @@ const registered: RegisteredConnector[] = [
   sampleConnector,
   collectConnector,
   restConnector as unknown as RegisteredConnector,
+  postgresConnector as unknown as RegisteredConnector,
   fileExportConnector,
   webhookConnector as unknown as RegisteredConnector,
 ]

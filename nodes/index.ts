@@ -1,6 +1,7 @@
 import { collect } from './collect/collect.node.ts'
 import { type Category, type Direction, type JobType, type Provider, toJsonSchema } from './define.ts'
 import { fileExport } from './file-export/file-export.node.ts'
+import { postgres } from './postgres/postgres.node.ts'
 import { rest } from './rest/rest.node.ts'
 import { sample } from './sample/sample.node.ts'
 import { webhook } from './webhook/webhook.node.ts'
@@ -9,7 +10,7 @@ import { webhook } from './webhook/webhook.node.ts'
  * The node catalogue: every provider Sluice knows. Isomorphic — the canvas and the server both
  * import it — so it never imports node:* or a connector (those live in connectors.ts).
  */
-export const providers = [sample, collect, rest, fileExport, webhook] as const
+export const providers = [sample, collect, rest, postgres, fileExport, webhook] as const
 
 export type ProviderId = (typeof providers)[number]['id']
 

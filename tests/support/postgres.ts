@@ -35,8 +35,15 @@ export interface PostgresServer {
  * Starts a throwaway PostgreSQL from the Debian binaries in a temp folder (TOOLCHAIN.md).
  * initdb refuses to run as root, so as root it runs as the `postgres` user.
  */
-/** `extra`: more `-c name=value` server options (a benchmark's extension, say). */
-export async function startPostgres(bin: string, extra = ''): Promise<PostgresServer> {
+/**
+ * `extra`: more `-c name=value` server options (a benchmark's extension, say). `password`: TCP
+ * connections must then give it (SCRAM) — for tests of wrong passwords and missing privileges.
+ */
+export async function startPostgres(
+  bin: string,
+  extra = '',
+  login: { password?: string } = {},
+): Promise<PostgresServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-pg-'))
   const asRoot = process.getuid?.() === 0
   const run = (command: string, args: string[]) => {
@@ -48,12 +55,19 @@ export async function startPostgres(bin: string, extra = ''): Promise<PostgresSe
   }
   if (asRoot) execFileSync('chown', ['postgres:postgres', dir])
   const data = path.join(dir, 'data')
-  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'])
+  const auth = ['--auth=trust']
+  if (login.password !== undefined) {
+    const pwfile = path.join(dir, 'pwfile')
+    fs.writeFileSync(pwfile, login.password)
+    if (asRoot) execFileSync('chown', ['postgres:postgres', pwfile])
+    auth.splice(0, 1, '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`)
+  }
+  run('initdb', ['-D', data, '-U', 'postgres', ...auth, '-E', 'UTF8', '--locale=C.UTF-8'])
   const port = await freePort()
   const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${extra}`
   run('pg_ctl', ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', options, 'start'])
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres${login.password === undefined ? '' : `:${encodeURIComponent(login.password)}`}@127.0.0.1:${port}/postgres`,
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop'])
