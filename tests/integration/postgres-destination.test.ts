@@ -5,7 +5,7 @@ import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource, edge, sampleSource } from '../support/documents.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { audienceNode, deployPipeline } from '../support/pipelines.ts'
+import { audienceNode, deployPipeline, runJobNow } from '../support/pipelines.ts'
 import { startWarehouse, type Warehouse } from '../support/warehouse.ts'
 
 describeEachDialect('PostgreSQL destination', (dialect) => {
@@ -71,15 +71,8 @@ describeEachDialect('PostgreSQL destination', (dialect) => {
         edge('auth', 'log'),
       ],
     })
-    const run = async (node: string) => {
-      t().clock.advance(1000)
-      const job = jobOf(node)
-      const started = await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })
-      expect(started.status, started.text).toBe(200)
-      await t().deps.dispatcher.tick()
-      const detail = (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json
-      expect(detail.lastError, node).toBeNull()
-    }
+    const run = async (node: string) =>
+      expect((await runJobNow(t(), admin, jobOf(node))).lastError, node).toBeNull()
     const members = async (of: Record<string, unknown>) => {
       const answer = await t().send('POST', '/api/audiences/preview', {
         cookie: admin,
@@ -197,12 +190,7 @@ describeEachDialect('PostgreSQL destination', (dialect) => {
           edges: [edge('src', 'aud'), edge('aud', 'dst'), edge('auth', 'dst')],
         })
       ).jobOf('dst')
-    const run = async (job: string) => {
-      t().clock.advance(1000)
-      await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })
-      await t().deps.dispatcher.tick()
-      return (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json
-    }
+    const run = (job: string) => runJobNow(t(), admin, job)
     const foreign = await run(await deploy('Foreign table', 'crm.orders', owner))
     expect(foreign).toMatchObject({ status: 'sleeping', sleepReason: 'retry' })
     expect(foreign.lastError).toMatch(

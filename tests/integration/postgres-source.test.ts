@@ -5,7 +5,7 @@ import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { edge } from '../support/documents.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { deployPipeline } from '../support/pipelines.ts'
+import { deployPipeline, runJobNow } from '../support/pipelines.ts'
 import { freePort } from '../support/postgres.ts'
 import { startWarehouse, type Warehouse } from '../support/warehouse.ts'
 
@@ -59,31 +59,33 @@ describeEachDialect('PostgreSQL source', (dialect) => {
     owner = await authorize('CRM')
   })
 
+  /** The PostgreSQL source, authorized by `authorizationId`. */
+  const document = (name: string, data: Record<string, unknown>, authorizationId: string) => ({
+    version: 1,
+    nodes: [
+      {
+        id: 'src',
+        kind: 'source',
+        provider: 'postgres',
+        jobType: 'rows',
+        name,
+        position: { x: 0, y: 0 },
+        data,
+      },
+      authorizationNode('auth', 'postgres', authorizationId),
+    ],
+    edges: [edge('auth', 'src')],
+  })
   const deploy = async (name: string, config: Record<string, unknown>, authorizationId = owner) =>
     (
-      await deployPipeline(t(), admin, name, {
-        version: 1,
-        nodes: [
-          {
-            id: 'src',
-            kind: 'source',
-            provider: 'postgres',
-            jobType: 'rows',
-            name,
-            position: { x: 0, y: 0 },
-            data: { config, cadence: { every: '1h' } },
-          },
-          authorizationNode('auth', 'postgres', authorizationId),
-        ],
-        edges: [edge('auth', 'src')],
-      })
+      await deployPipeline(
+        t(),
+        admin,
+        name,
+        document(name, { config, cadence: { every: '1h' } }, authorizationId),
+      )
     ).jobOf('src')
-  const run = async (job: string) => {
-    t().clock.advance(1000)
-    expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
-    await t().deps.dispatcher.tick()
-    return (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json
-  }
+  const run = (job: string) => runJobNow(t(), admin, job)
   const stored = async (job: string) =>
     (
       await t()
@@ -264,22 +266,7 @@ describeEachDialect('PostgreSQL source', (dialect) => {
       cookie: admin,
       body: {
         name: 'No cursor',
-        document: {
-          version: 1,
-          nodes: [
-            {
-              id: 'src',
-              kind: 'source',
-              provider: 'postgres',
-              jobType: 'rows',
-              name: 'No cursor',
-              position: { x: 0, y: 0 },
-              data: { config: { table: 'contacts' } },
-            },
-            authorizationNode('auth', 'postgres', owner),
-          ],
-          edges: [edge('auth', 'src')],
-        },
+        document: document('No cursor', { config: { table: 'contacts' } }, owner),
       },
     })
     const refused = await t().send('POST', `/api/pipelines/${created.json.id}/deploy`, {

@@ -6,7 +6,7 @@ import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { edge } from '../support/documents.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { deployPipeline } from '../support/pipelines.ts'
+import { deployPipeline, runJobNow } from '../support/pipelines.ts'
 
 const KEY = 'rest-api-key-8c1f2e'
 const TOTAL = 23
@@ -130,12 +130,7 @@ describeEachDialect('REST / JSON source', (dialect) => {
         edges: [edge('auth', 'src')],
       })
     ).jobOf('src')
-  const run = async (job: string) => {
-    t().clock.advance(1000)
-    expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
-    await t().deps.dispatcher.tick()
-    return (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json
-  }
+  const run = (job: string) => runJobNow(t(), admin, job)
   const stored = async (job: string) =>
     (
       await t().database.db.selectFrom('raw_messages').select('payload').where('job_id', '=', job).execute()

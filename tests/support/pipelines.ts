@@ -95,3 +95,16 @@ export const sentIds = (batches: { upserts: { id: string }[]; removes: { id: str
   upserts: batches.flatMap((batch) => batch.upserts.map((row) => row.id)).sort(),
   removes: batches.flatMap((batch) => batch.removes.map((row) => row.id)).sort(),
 })
+
+/**
+ * Runs a job now on the in-process app (the clock moves a second so runs get distinct slots) and
+ * answers its detail afterwards.
+ * @example const detail = await runJobNow(t(), admin, jobOf('src')); detail.lastError
+ */
+export async function runJobNow(app: TestApp, cookie: string, job: string) {
+  app.clock.advance(1000)
+  const started = await app.send('POST', `/api/jobs/${job}/run`, { cookie })
+  expect(started.status, started.text).toBe(200)
+  await app.deps.dispatcher.tick()
+  return (await app.send('GET', `/api/jobs/${job}`, { cookie })).json
+}
