@@ -10,6 +10,7 @@ import fileExportConnector from './file-export/file-export.connector.ts'
 import { registerProvider } from './index.ts'
 import postgresConnector from './postgres/postgres.connector.ts'
 import restConnector from './rest/rest.connector.ts'
+import s3Connector from './s3/s3.connector.ts'
 import sampleConnector from './sample/sample.connector.ts'
 import webhookConnector from './webhook/webhook.connector.ts'
 
@@ -33,6 +34,7 @@ const registered: RegisteredConnector[] = [
   collectConnector,
   restConnector as unknown as RegisteredConnector,
   postgresConnector as unknown as RegisteredConnector,
+  s3Connector as unknown as RegisteredConnector,
   fileExportConnector,
   webhookConnector as unknown as RegisteredConnector,
 ]

@@ -147,6 +147,11 @@ export interface ConnectorContext<Config = Record<string, unknown>> {
    */
   resolveHost: (host: string) => Promise<string>
   /**
+   * `node:http` and `node:https` agents through the same guard, for SDKs built on them (the AWS
+   * SDK's request handler); typed loosely here because this file is isomorphic.
+   */
+  nodeAgents: () => { httpAgent: unknown; httpsAgent: unknown }
+  /**
    * OAuth2 authorizations only: call when the provider answers 401 to credentials that should
    * work; resolves to refreshed credentials (retry once with them), throws an auth error when the
    * provider refuses the refresh.
@@ -173,6 +178,8 @@ export interface ReadBatch<Checkpoint = unknown> {
   checkpoint: Checkpoint
   /** True on the last batch of a one-time source that has nothing more to read, ever. */
   done?: boolean
+  /** Rows the source could not read and skipped (a malformed line): counted omitted. */
+  omitted?: number
 }
 
 export interface ReadOptions<Checkpoint = unknown> {

@@ -23,7 +23,7 @@ function isInside(root: string, path: string): boolean {
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path)
     return true
@@ -114,25 +114,40 @@ async function scanColumns(spool: FileHandle): Promise<string[]> {
 }
 
 /**
- * Renders a spool into `finalPath` through a hidden sibling and a rename, so readers only ever see
- * whole files, then deletes the spool. Returns false, publishing nothing, when the spool holds no rows.
- * CSV columns are the union of field names in first-seen order; pass them when known to save a pass.
+ * Where a finished run's file goes under its final name: renamed into the export folder, or
+ * uploaded. Must be safe to repeat (a crash between delivering and deleting the spool repeats it).
+ */
+export type Deliver = (file: string, finalName: string) => Promise<void>
+
+/** Delivery into a local folder: a rename, made durable, so readers only ever see whole files. */
+export function deliverInto(directory: string): Deliver {
+  return async (file, finalName) => {
+    await rename(file, join(directory, finalName))
+    await syncDirectory(directory)
+  }
+}
+
+/**
+ * Renders a spool into the run's file and hands it to `deliver`, then deletes the spool. Returns
+ * false, delivering nothing, when the spool holds no rows. CSV columns are the union of field names
+ * in first-seen order; pass them when known to save a pass.
  */
 export async function publish(
   spoolPath: string,
-  finalPath: string,
+  finalName: string,
   format: ExportFormat,
+  deliver: Deliver,
   knownColumns?: readonly string[],
 ): Promise<boolean> {
   if (format === 'jsonl') {
-    // A JSON Lines spool is already the file, fsynced batch by batch: publishing is a rename.
+    // A JSON Lines spool is already the file, fsynced batch by batch.
     // stat first: when another run already published this spool, fail before touching anything.
     if ((await stat(spoolPath)).size === 0) {
       await rm(spoolPath, { force: true })
       return false
     }
-    await rename(spoolPath, finalPath)
-    await syncDirectory(dirname(finalPath))
+    await deliver(spoolPath, finalName)
+    await rm(spoolPath, { force: true })
     return true
   }
   // Opened first: when another run already published this spool, fail before creating anything.
@@ -148,12 +163,8 @@ export async function publish(
   } finally {
     await spool.close()
   }
-  if (rows === 0) {
-    await rm(renderPath, { force: true })
-  } else {
-    await rename(renderPath, finalPath)
-    await syncDirectory(dirname(finalPath))
-  }
+  if (rows > 0) await deliver(renderPath, finalName)
+  await rm(renderPath, { force: true })
   await rm(spoolPath, { force: true })
   return rows > 0
 }
@@ -197,18 +208,24 @@ async function render(
 }
 
 /**
- * Publishes spools a crashed run of the same job left behind: their batches were acknowledged, so
- * dropping them would lose deliveries. Runs of one job never overlap (leases), so the spools
- * tagged with this job are all orphans; should a stalled run wake up after all, its spool is gone,
- * so it publishes nothing and its late writes land in the unlinked file. Returns how many it published.
+ * Publishes spools a crashed run of the same job left in `spoolDir`: their batches were
+ * acknowledged, so dropping them would lose deliveries. Runs of one job never overlap (leases), so
+ * the spools tagged with this job are all orphans; should a stalled run wake up after all, its
+ * spool is gone, so it publishes nothing and its late writes land in the unlinked file.
+ * `delivered` tells a spool whose file went out just before the crash. Returns how many it published.
  */
-export async function recoverOrphans(directory: string, tag: string): Promise<number> {
+export async function recoverOrphans(
+  spoolDir: string,
+  tag: string,
+  deliver: Deliver,
+  delivered: (finalName: string) => Promise<boolean> = async () => false,
+): Promise<number> {
   const spoolEnd = `.${tag}${SPOOL_SUFFIX}`
   let published = 0
-  const names = await readdir(directory)
+  const names = await readdir(spoolDir)
   for (const name of names) {
     if (name.startsWith('.') && name.endsWith(`${spoolEnd}${RENDER_SUFFIX}`)) {
-      await rm(join(directory, name), { force: true })
+      await rm(join(spoolDir, name), { force: true })
     }
   }
   for (const name of names) {
@@ -216,11 +233,9 @@ export async function recoverOrphans(directory: string, tag: string): Promise<nu
     const finalName = name.slice(1, -spoolEnd.length)
     const format = (['csv', 'jsonl'] as const).find((ext) => finalName.endsWith(`.${ext}`))
     if (format === undefined) continue
-    const spoolPath = join(directory, name)
-    const finalPath = join(directory, finalName)
-    // Published already when the crash came between the rename and deleting the spool.
-    if (await exists(finalPath)) await rm(spoolPath, { force: true })
-    else if (await publish(spoolPath, finalPath, format)) published++
+    const spoolPath = join(spoolDir, name)
+    if (await delivered(finalName)) await rm(spoolPath, { force: true })
+    else if (await publish(spoolPath, finalName, format, deliver)) published++
   }
   return published
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { defineProvider } from '../define.ts'
+import { fileWriteFields } from '../file-fields.ts'
 
 /**
  * Why a directory is not a safe path inside the data folder, or null when it is. Isomorphic on
@@ -19,10 +20,7 @@ export function directoryProblem(directory: string): string | null {
 }
 
 export const fileExportConfig = z.strictObject({
-  format: z.enum(['csv', 'jsonl']).default('csv').meta({
-    title: 'Format',
-    description: 'CSV (RFC 4180, with a header row) or JSON Lines (one JSON object per line).',
-  }),
+  format: fileWriteFields.format,
   directory: z
     .string()
     .trim()
@@ -38,18 +36,7 @@ export const fileExportConfig = z.strictObject({
       description: 'Folder inside the data folder that receives the files, e.g. "exports" or "exports/crm".',
       placeholder: 'exports',
     }),
-  filePrefix: z
-    .string()
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
-      'use up to 64 letters, digits, ".", "_" or "-", starting with a letter or digit',
-    )
-    .default('export')
-    .meta({
-      title: 'File name prefix',
-      description: 'Each run writes <prefix>-<time>-<random>.csv (or .jsonl).',
-      placeholder: 'export',
-    }),
+  filePrefix: fileWriteFields.filePrefix,
 })
 
 export type FileExportConfig = z.infer<typeof fileExportConfig>

@@ -1,5 +1,5 @@
 import { toUtc } from '../data/event-time.ts'
-import { addUnifyMetrics } from '../db/metrics.repo.ts'
+import { addMetrics, addUnifyMetrics } from '../db/metrics.repo.ts'
 import type { Job, NewRawMessage } from '../db/schema.ts'
 import {
   commitBatch,
@@ -50,9 +50,11 @@ export async function runImportUnit(
         }))
         const result = await storeAndUnify(trx, deps, job.id, messages, now)
         await addUnifyMetrics(trx, result.byJob, now)
+        // Rows the source skipped as unreadable count as omitted, like records without an identity.
+        if (batch.omitted) await addMetrics(trx, job.id, now, { omitted: batch.omitted })
         const mine = result.byJob.get(job.id)
         return {
-          counts: { added: mine?.changed.size ?? 0, omitted: mine?.omitted ?? 0 },
+          counts: { added: mine?.changed.size ?? 0, omitted: (mine?.omitted ?? 0) + (batch.omitted ?? 0) },
           checkpoint: batch.checkpoint,
         }
       })

@@ -142,7 +142,23 @@ export function guardedFetch(policy: OutboundPolicy): typeof fetch {
 
 /** What a connector context carries of the guard under `policy`. */
 export function outboundContext(policy: OutboundPolicy) {
-  return { fetch: guardedFetch(policy), resolveHost: (host: string) => resolveGuarded(host, policy) }
+  return {
+    fetch: guardedFetch(policy),
+    resolveHost: (host: string) => resolveGuarded(host, policy),
+    nodeAgents: () => sharedAgents(policy),
+  }
+}
+
+const agentPairs = new Map<string, ReturnType<typeof guardedAgents>>()
+/** One pair of guarded agents per policy, so SDK clients of every unit share kept-alive sockets. */
+function sharedAgents(policy: OutboundPolicy) {
+  const key = JSON.stringify([policy.allowPrivateNetwork, policy.exempt ?? []])
+  let pair = agentPairs.get(key)
+  if (!pair) {
+    pair = guardedAgents(policy)
+    agentPairs.set(key, pair)
+  }
+  return pair
 }
 
 /**
