@@ -12,6 +12,7 @@ import postgresConnector from './postgres/postgres.connector.ts'
 import restConnector from './rest/rest.connector.ts'
 import s3Connector from './s3/s3.connector.ts'
 import sampleConnector from './sample/sample.connector.ts'
+import sftpConnector from './sftp/sftp.connector.ts'
 import webhookConnector from './webhook/webhook.connector.ts'
 
 /**
@@ -35,6 +36,7 @@ const registered: RegisteredConnector[] = [
   restConnector as unknown as RegisteredConnector,
   postgresConnector as unknown as RegisteredConnector,
   s3Connector as unknown as RegisteredConnector,
+  sftpConnector as unknown as RegisteredConnector,
   fileExportConnector,
   webhookConnector as unknown as RegisteredConnector,
 ]

@@ -5,13 +5,14 @@ import { postgres } from './postgres/postgres.node.ts'
 import { rest } from './rest/rest.node.ts'
 import { s3 } from './s3/s3.node.ts'
 import { sample } from './sample/sample.node.ts'
+import { sftp } from './sftp/sftp.node.ts'
 import { webhook } from './webhook/webhook.node.ts'
 
 /**
  * The node catalogue: every provider Sluice knows. Isomorphic — the canvas and the server both
  * import it — so it never imports node:* or a connector (those live in connectors.ts).
  */
-export const providers = [sample, collect, rest, postgres, s3, fileExport, webhook] as const
+export const providers = [sample, collect, rest, postgres, s3, sftp, fileExport, webhook] as const
 
 export type ProviderId = (typeof providers)[number]['id']
 
