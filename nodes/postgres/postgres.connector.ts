@@ -1,7 +1,7 @@
 import { defineConnector } from '../define.ts'
 import { classify, connect, credentialsOf } from './postgres.client.ts'
-import { destinationProblem, writeTable } from './postgres.destination.ts'
-import { postgres, postgresDestinationConfig } from './postgres.node.ts'
+import { destinationProblem, parseDestinationConfig, writeTable } from './postgres.destination.ts'
+import { postgres } from './postgres.node.ts'
 import { parseSourceConfig, readRows, selectFor } from './postgres.source.ts'
 
 /** Config keys only a source has: a check with one of them tests the source's SELECT. */
@@ -31,7 +31,7 @@ export default defineConnector(postgres, {
           }
           return { ok: true, message: `Connected to ${server}; the source's rows can be read` }
         }
-        const destination = postgresDestinationConfig.parse(config)
+        const destination = parseDestinationConfig(config)
         const problem = await destinationProblem(client, destination).catch((error: unknown) => {
           throw classify(error, where, `table ${destination.table}`)
         })

@@ -43,7 +43,7 @@ export function columnFor(field: string): string {
   return `${cut}_${hash}`
 }
 
-function parseConfig(config: unknown): PostgresDestinationConfig {
+export function parseDestinationConfig(config: unknown): PostgresDestinationConfig {
   const parsed = postgresDestinationConfig.safeParse(config ?? {})
   if (parsed.success) return parsed.data
   throw new ConnectorError(
@@ -189,7 +189,7 @@ export async function* writeTable(
   ctx: ConnectorContext<PostgresDestinationConfig>,
   batches: AsyncIterable<ExportBatch>,
 ): AsyncGenerator<WriteAck> {
-  const config = parseConfig(ctx.config)
+  const config = parseDestinationConfig(ctx.config)
   if (ctx.signal.aborted) return
   const { client, where } = await connect(ctx)
   const subject = `table ${config.table}`

@@ -108,13 +108,16 @@ function authHeaders(credentials: Record<string, unknown>): Record<string, strin
   return {}
 }
 
-/** One request, classified: what the user should do is in the message. */
+/**
+ * One request, classified: what the user should do is in the message. After a 401 refreshed the
+ * OAuth2 token, the answer carries the context with the new credentials for the requests after it.
+ */
 async function request(
   ctx: ConnectorContext<RestConfig>,
   config: RestConfig,
   url: URL,
   retried = false,
-): Promise<{ body: unknown; headers: Headers }> {
+): Promise<{ body: unknown; headers: Headers; ctx: ConnectorContext<RestConfig> }> {
   await ctx.throttle?.()
   let response: Response
   try {
@@ -148,7 +151,7 @@ async function request(
       code: String(response.status),
     })
   try {
-    return { body: JSON.parse(text) as unknown, headers: response.headers }
+    return { body: JSON.parse(text) as unknown, headers: response.headers, ctx }
   } catch {
     throw new ConnectorError(
       'config',
@@ -219,10 +222,13 @@ async function* read(
   const since = checkpoint.since
   let max = checkpoint.max
   let state = checkpoint.next ?? firstPage(config)
+  let session = ctx
   for (let pages = 0; pages < config.maxPages; pages++) {
     if (ctx.signal.aborted) return
-    const url = urlFor(config, state, since, ctx.credentials)
-    const { body, headers } = await request(ctx, config, url)
+    const url = urlFor(config, state, since, session.credentials)
+    const answer = await request(session, config, url)
+    const { body, headers } = answer
+    session = answer.ctx
     const items = recordsOf(config, body)
     const records: SourceRecord[] = items.map((item) => {
       const id = at(item, config.idPath)

@@ -137,6 +137,19 @@ export const rest = defineProvider({
         password: z.string().min(1).max(1000).meta(SECRET),
       }),
     },
+    {
+      id: 'oauth2',
+      title: 'OAuth2 (connect an account)',
+      schema: z.strictObject({
+        accessToken: z.string().meta({ ...SECRET, title: 'Access token' }),
+        refreshToken: z
+          .string()
+          .optional()
+          .meta({ ...SECRET, title: 'Refresh token' }),
+      }),
+      // Every API has its own: the admin gives them, with the scopes, when registering the app.
+      oauth: { authorizeUrl: '', tokenUrl: '', scopes: [] },
+    },
   ],
   jobTypes: [
     {

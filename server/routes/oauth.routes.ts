@@ -114,7 +114,19 @@ export const oauthRoutes = new Hono<AppEnv>()
       const deps = c.get('deps')
       const { provider } = c.req.valid('param')
       const input = c.req.valid('json')
-      authMethodOf(provider, 'oauth2')
+      const { method } = authMethodOf(provider, 'oauth2')
+      // A provider without fixed endpoints (the REST source: every API has its own) needs them here.
+      const missing = (['authorizeUrl', 'tokenUrl'] as const).filter(
+        (field) => !input[field] && !method.oauth?.[field],
+      )
+      if (missing.length)
+        throw new ApiError(
+          400,
+          'ValidationFailed',
+          missing
+            .map((field) => `body.${field}: required, ${provider} has no fixed OAuth2 endpoints`)
+            .join('; '),
+        )
       const now = deps.clock.now().toISOString()
       const by = c.get('principal')!.userId
       const settings = JSON.stringify({

@@ -101,7 +101,8 @@ export async function startFlow(
     response_type: 'code',
     client_id: client.clientId,
     redirect_uri: callbackUrl(deps),
-    scope: client.scopes.join(' '),
+    // No scopes (an API whose admin named none): no scope parameter rather than an empty one.
+    ...(client.scopes.length ? { scope: client.scopes.join(' ') } : {}),
     state,
     code_challenge: challenge,
     code_challenge_method: 'S256',

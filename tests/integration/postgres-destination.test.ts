@@ -157,6 +157,11 @@ describeEachDialect('PostgreSQL destination', (dialect) => {
       message: expect.stringMatching(/may not create tables in schema public/),
     })
     expect(await test(owner, { table: 'crm.brand_new' })).toMatchObject({ ok: true })
+    // A config the destination would refuse is named as such, not as a PostgreSQL error.
+    expect(await test(owner, { table: 'bad name!' })).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^invalid PostgreSQL destination config: .*table/s),
+    })
 
     const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'k' } })).json.key
     await t().send('POST', '/collect/json/web', {
