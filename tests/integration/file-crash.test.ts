@@ -1,38 +1,47 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CRASH_ENV, until } from '../support/crash.ts'
 import { type Bucketeer, startS3 } from '../support/s3.ts'
 import { type RunningSluice, signInRemote, startSluice } from '../support/server.ts'
+import { type SftpServer, sshdAvailable, startSftp } from '../support/sftp.ts'
 
 const FILES = 6
 const ROWS = 10_000
+const T0 = Date.parse('2026-11-01T00:00:00Z')
 
-describe('S3 → Sluice under kill -9 [sqlite]', () => {
-  let s3: Bucketeer
+/** File `n` of the drop: 10,000 people, every other file gzipped, a minute apart. */
+function dropFile(n: number): { name: string; body: string; gzip: boolean; modified: Date } {
+  const lines = ['id,email,plan']
+  for (let i = 0; i < ROWS; i++) {
+    const id = n * ROWS + i
+    lines.push(`${id},p${id}@crash.example,plan${id % 5}`)
+  }
+  const gzip = n % 2 === 1
+  return {
+    name: `part-${n}.csv${gzip ? '.gz' : ''}`,
+    body: `${lines.join('\n')}\n`,
+    gzip,
+    modified: new Date(T0 + n * 60_000),
+  }
+}
+
+/**
+ * A file source backfilling 60,000 rows, killed with SIGKILL three times mid-file: after each
+ * restart the rows stored are exactly those its checkpoint covers, and in the end every row is
+ * stored once.
+ */
+function crashes(
+  provider: 's3' | 'sftp',
+  source: () => { credentials: Record<string, unknown>; config: Record<string, unknown> },
+) {
   const processes: RunningSluice[] = []
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-s3-crash-'))
-  beforeAll(async () => {
-    s3 = await startS3(['landing'])
-    const t0 = Date.parse('2026-11-01T00:00:00Z')
-    for (let file = 0; file < FILES; file++) {
-      const lines = ['id,email,plan']
-      for (let i = 0; i < ROWS; i++) {
-        const id = file * ROWS + i
-        lines.push(`${id},p${id}@crash.example,plan${id % 5}`)
-      }
-      const name = file % 2 ? `daily/part-${file}.csv.gz` : `daily/part-${file}.csv`
-      await s3.put('landing', name, `${lines.join('\n')}\n`, {
-        gzip: file % 2 === 1,
-        modified: new Date(t0 + file * 60_000),
-      })
-    }
-  }, 60_000)
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sluice-${provider}-crash-`))
   afterAll(async () => {
     for (const sluice of processes) await sluice.stop()
-    await s3?.stop()
     fs.rmSync(dir, { recursive: true, force: true })
   })
   const start = async () => {
@@ -44,11 +53,12 @@ describe('S3 → Sluice under kill -9 [sqlite]', () => {
   it('kill -9 mid-file: every row is stored once, each restart resumes after its last committed row', async () => {
     let sluice = await start()
     const admin = await signInRemote(sluice.base)
+    const { credentials, config } = source()
     const authorization = await admin.call('POST', '/api/authorizations', {
       name: 'Landing',
-      provider: 's3',
-      method: 'apikey',
-      credentials: s3.credentials(),
+      provider,
+      method: provider === 's3' ? 'apikey' : 'basic',
+      credentials,
     })
     expect(authorization.status).toBe(201)
     const document = {
@@ -57,16 +67,16 @@ describe('S3 → Sluice under kill -9 [sqlite]', () => {
         {
           id: 'src',
           kind: 'source',
-          provider: 's3',
+          provider,
           jobType: 'files',
           name: 'Landing',
           position: { x: 0, y: 0 },
-          data: { config: { bucket: 'landing', prefix: 'daily/', batchSize: 500 }, cadence: 'once' },
+          data: { config: { ...config, batchSize: 500 }, cadence: 'once' },
         },
         {
           id: 'auth',
           kind: 'authorization',
-          provider: 's3',
+          provider,
           name: 'Landing',
           position: { x: 0, y: 0 },
           data: { authorizationId: authorization.json.id },
@@ -109,4 +119,30 @@ describe('S3 → Sluice under kill -9 [sqlite]', () => {
     )
     db.close()
   }, 300_000)
+}
+
+describe('S3 → Sluice under kill -9 [sqlite]', () => {
+  let s3: Bucketeer
+  beforeAll(async () => {
+    s3 = await startS3(['landing'])
+    for (let n = 0; n < FILES; n++) {
+      const file = dropFile(n)
+      await s3.put('landing', `daily/${file.name}`, file.body, file)
+    }
+  }, 60_000)
+  afterAll(async () => s3?.stop())
+  crashes('s3', () => ({ credentials: s3.credentials(), config: { bucket: 'landing', prefix: 'daily/' } }))
+})
+
+describe.runIf(sshdAvailable())('SFTP → Sluice under kill -9 [sqlite]', () => {
+  let sftp: SftpServer
+  beforeAll(async () => {
+    sftp = await startSftp()
+    for (let n = 0; n < FILES; n++) {
+      const file = dropFile(n)
+      sftp.put(`upload/daily/${file.name}`, file.gzip ? gzipSync(file.body) : file.body, file.modified)
+    }
+  }, 60_000)
+  afterAll(async () => sftp?.stop())
+  crashes('sftp', () => ({ credentials: sftp.credentials(), config: { folder: '/upload/daily' } }))
 })
