@@ -93,6 +93,17 @@ export function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>
 }
 
+/**
+ * A job's config as its connector receives it, parsed by its schema; what fails is a config error
+ * naming `what` and every problem.
+ * @example const config = parseConfig(s3SourceConfig, ctx.config, 'S3 source')
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, config: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(config ?? {})
+  if (parsed.success) return parsed.data
+  throw new ConnectorError('config', `invalid ${what} config: ${z.prettifyError(parsed.error)}`)
+}
+
 /** Names of the fields of an object schema flagged `.meta({ secret: true })`. */
 export function secretFields(schema: z.ZodObject): string[] {
   return Object.entries(schema.shape)

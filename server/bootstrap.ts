@@ -10,7 +10,9 @@ import { LaneGate } from './data/lanes.ts'
 import { createUnifier } from './data/unifier.ts'
 import { storedKeyIds } from './db/authorizations.repo.ts'
 import { migrateToLatest, openDatabase } from './db/database.ts'
+import { newId } from './db/ids.ts'
 import { serialize } from './db/locks.ts'
+import { registerListener, unregisterListener } from './db/outbox.repo.ts'
 import { countUsers, insertUser } from './db/users.repo.ts'
 import { createAlerts } from './events/alerts.ts'
 import { createEventHub } from './events/hub.ts'
@@ -114,7 +116,12 @@ export function buildDeps(
     db: base.db,
     logger: base.logger,
     pollMs: postgres ? 1000 : 50,
-    ...(postgres ? { listen: (wake) => listenFor(base.config.db, OUTBOX_CHANNEL, base.logger, wake) } : {}),
+    ...(postgres
+      ? {
+          listen: (wake) => listenFor(base.config.db, OUTBOX_CHANNEL, base.logger, wake),
+          presence: outboxPresence(base.db),
+        }
+      : {}),
   })
   return {
     ...base,
@@ -126,6 +133,19 @@ export function buildDeps(
     unifier: createUnifier({ ...base, lanes, upstream }),
     dispatcher,
     upstream,
+  }
+}
+
+/**
+ * This process's row in `outbox_listeners` (PostgreSQL, migration 0012), renewed every 30 s: a
+ * crashed process stops being rung within two minutes.
+ */
+function outboxPresence(db: Deps['db']) {
+  const id = newId()
+  return {
+    renewMs: 30_000,
+    enter: () => registerListener(db, id),
+    leave: () => unregisterListener(db, id),
   }
 }
 

@@ -3,8 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { HeadObjectCommand, NotFound, type S3Client } from '@aws-sdk/client-s3'
 import { Upload } from '@aws-sdk/lib-storage'
-import { z } from 'zod'
-import { type ConnectorContext, ConnectorError, type ExportBatch, type WriteAck } from '../define.ts'
+import { type ConnectorContext, type ExportBatch, parseConfig, type WriteAck } from '../define.ts'
 import { runFileName, spooledWrite } from '../file-export/file-export.spool.ts'
 import { classify, s3Client } from './s3.client.ts'
 import { type S3Credentials, type S3DestinationConfig, s3DestinationConfig } from './s3.node.ts'
@@ -12,11 +11,8 @@ import { type S3Credentials, type S3DestinationConfig, s3DestinationConfig } fro
 /** Parts of a multipart upload: S3's minimum is 5 MiB; files up to one part go up in one PUT. */
 export const PART_SIZE = 8 * 1024 * 1024
 
-export function parseDestinationConfig(config: unknown): S3DestinationConfig {
-  const parsed = s3DestinationConfig.safeParse(config ?? {})
-  if (parsed.success) return parsed.data
-  throw new ConnectorError('config', `invalid S3 destination config: ${z.prettifyError(parsed.error)}`)
-}
+export const parseDestinationConfig = (config: unknown): S3DestinationConfig =>
+  parseConfig(s3DestinationConfig, config, 'S3 destination')
 
 /** The key a run's file gets: the prefix as a folder, then the file's name. */
 export function keyOf(prefix: string, name: string): string {

@@ -1,7 +1,12 @@
 import type { Readable } from 'node:stream'
 import { GetObjectCommand, paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3'
-import { z } from 'zod'
-import { type ConnectorContext, ConnectorError, type ReadBatch, type ReadOptions } from '../define.ts'
+import {
+  type ConnectorContext,
+  ConnectorError,
+  parseConfig,
+  type ReadBatch,
+  type ReadOptions,
+} from '../define.ts'
 import {
   type FileCheckpoint,
   type FileStore,
@@ -13,11 +18,8 @@ import { classify, s3Client } from './s3.client.ts'
 import type { S3Credentials } from './s3.node.ts'
 import { type S3SourceConfig, s3SourceConfig } from './s3.node.ts'
 
-export function parseSourceConfig(config: unknown): S3SourceConfig {
-  const parsed = s3SourceConfig.safeParse(config ?? {})
-  if (parsed.success) return parsed.data
-  throw new ConnectorError('config', `invalid S3 source config: ${z.prettifyError(parsed.error)}`)
-}
+export const parseSourceConfig = (config: unknown): S3SourceConfig =>
+  parseConfig(s3SourceConfig, config, 'S3 source')
 
 /** Every object under the prefix that the glob selects; "folders" (keys ending in /) are not files. */
 export async function listFiles(

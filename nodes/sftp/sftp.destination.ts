@@ -1,16 +1,12 @@
 import { mkdir } from 'node:fs/promises'
 import { join, posix } from 'node:path'
-import { z } from 'zod'
-import { type ConnectorContext, ConnectorError, type ExportBatch, type WriteAck } from '../define.ts'
+import { type ConnectorContext, type ExportBatch, parseConfig, type WriteAck } from '../define.ts'
 import { runFileName, spooledWrite } from '../file-export/file-export.spool.ts'
 import { classify, connect, type SftpSession } from './sftp.client.ts'
 import { type SftpDestinationConfig, sftpDestinationConfig } from './sftp.node.ts'
 
-export function parseDestinationConfig(config: unknown): SftpDestinationConfig {
-  const parsed = sftpDestinationConfig.safeParse(config ?? {})
-  if (parsed.success) return parsed.data
-  throw new ConnectorError('config', `invalid SFTP destination config: ${z.prettifyError(parsed.error)}`)
-}
+export const parseDestinationConfig = (config: unknown): SftpDestinationConfig =>
+  parseConfig(sftpDestinationConfig, config, 'SFTP destination')
 
 /**
  * Uploads a finished file under a hidden name, then renames it: readers polling the folder see

@@ -1,7 +1,12 @@
 import { posix } from 'node:path'
 import type { Readable } from 'node:stream'
-import { z } from 'zod'
-import { type ConnectorContext, ConnectorError, type ReadBatch, type ReadOptions } from '../define.ts'
+import {
+  type ConnectorContext,
+  ConnectorError,
+  parseConfig,
+  type ReadBatch,
+  type ReadOptions,
+} from '../define.ts'
 import {
   type FileCheckpoint,
   type FileStore,
@@ -16,11 +21,8 @@ import { type SftpSourceConfig, sftpSourceConfig } from './sftp.node.ts'
 const MAX_DEPTH = 16
 const MAX_FILES = 200_000
 
-export function parseSourceConfig(config: unknown): SftpSourceConfig {
-  const parsed = sftpSourceConfig.safeParse(config ?? {})
-  if (parsed.success) return parsed.data
-  throw new ConnectorError('config', `invalid SFTP source config: ${z.prettifyError(parsed.error)}`)
-}
+export const parseSourceConfig = (config: unknown): SftpSourceConfig =>
+  parseConfig(sftpSourceConfig, config, 'SFTP source')
 
 /**
  * Every regular file below the folder that the glob selects (paths relative to the folder), walking

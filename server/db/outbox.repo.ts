@@ -131,3 +131,17 @@ export async function trimOutbox(db: Executor, before: string, chunk = 10_000): 
     if (count < chunk) return deleted
   }
 }
+
+/**
+ * Marks process `id` as having live clients (PostgreSQL, migration 0012) until two minutes from
+ * now on the database's clock, and forgets processes that expired an hour ago (crashed ones).
+ */
+export async function registerListener(db: Executor, id: string): Promise<void> {
+  await sql`insert into outbox_listeners (id, alive_until) values (${id}, now() + interval '2 minutes')
+    on conflict (id) do update set alive_until = excluded.alive_until`.execute(db)
+  await sql`delete from outbox_listeners where alive_until < now() - interval '1 hour'`.execute(db)
+}
+
+export async function unregisterListener(db: Executor, id: string): Promise<void> {
+  await db.deleteFrom('outbox_listeners').where('id', '=', id).execute()
+}

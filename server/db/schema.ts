@@ -242,6 +242,12 @@ export interface OutboxTable {
   data: string
 }
 
+/** PostgreSQL only: API processes with live clients, which the outbox NOTIFYs (migration 0012). */
+export interface OutboxListenerTable {
+  id: string
+  alive_until: ColumnType<Date, string, string>
+}
+
 export interface AlertRuleTable {
   id: string
   name: string
@@ -443,6 +449,7 @@ export interface Database {
   profile_tombstones: ProfileTombstoneTable
   counters: CounterTable
   outbox: OutboxTable
+  outbox_listeners: OutboxListenerTable
   alert_rules: AlertRuleTable
   alert_episodes: AlertEpisodeTable
   alert_deliveries: AlertDeliveryTable

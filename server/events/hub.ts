@@ -71,6 +71,12 @@ export function createEventHub(options: {
   heartbeatMs?: number
   /** Subscribes to change notifications (PostgreSQL); resolves to an unsubscribe. */
   listen?: (wake: () => void) => Promise<() => Promise<void>>
+  /**
+   * Tells writers that this process has clients (PostgreSQL: the outbox NOTIFYs only then, see
+   * migration 0012). `enter` is called before the first client reads and renewed while any is
+   * connected; `leave` once none is.
+   */
+  presence?: { enter(): Promise<void>; leave(): Promise<void>; renewMs: number }
 }): EventHub {
   const { db, logger } = options
   const live = new Set<EventSink>()
@@ -82,6 +88,18 @@ export function createEventHub(options: {
   let heartbeat: NodeJS.Timeout | null = null
   let unlisten: Promise<() => Promise<void>> | null = null
   let stopped = false
+  let present: Promise<void> | null = null
+  let renewal: NodeJS.Timeout | null = null
+
+  /** Registers this process with the writers before a client reads: what commits after is rung. */
+  function announce(): Promise<void> {
+    const presence = options.presence
+    if (!presence) return Promise.resolve()
+    present ??= presence.enter().catch((error: unknown) => {
+      logger.warn({ err: error }, 'could not register for event notices; polling only')
+    })
+    return present
+  }
 
   /** Where reading stands: the newest event a reader can have read now. */
   const newest = async () => (await outboxBounds(db)).last ?? OUTBOX_START
@@ -146,6 +164,15 @@ export function createEventHub(options: {
       for (const sink of live) if (!sink.write(': keep-alive\n\n')) drop(sink)
     }, options.heartbeatMs ?? HEARTBEAT_MS)
     heartbeat.unref()
+    const presence = options.presence
+    if (presence && !renewal) {
+      renewal = setInterval(() => {
+        presence
+          .enter()
+          .catch((error: unknown) => logger.warn({ err: error }, 'event notice registration lapsed'))
+      }, presence.renewMs)
+      renewal.unref()
+    }
     if (options.listen && !unlisten)
       unlisten = options.listen(wake).catch((error: unknown) => {
         logger.warn({ err: error }, 'LISTEN for events failed; polling only')
@@ -156,7 +183,12 @@ export function createEventHub(options: {
   function idle(): void {
     if (poll) clearInterval(poll)
     if (heartbeat) clearInterval(heartbeat)
-    poll = heartbeat = null
+    if (renewal) clearInterval(renewal)
+    poll = heartbeat = renewal = null
+    if (present) {
+      present = null
+      options.presence?.leave().catch((error: unknown) => logger.warn({ err: error }, 'could not unregister'))
+    }
     // Nobody reads while nobody listens: the next client starts from the outbox as it is then.
     head = null
     // Keep the LISTEN connection: reconnecting on every first client would cost more than it saves.
@@ -168,6 +200,7 @@ export function createEventHub(options: {
     },
     wake,
     async subscribe(sink, after) {
+      await announce()
       await start()
       // A new client hears what commits from now on, not what the hub has yet to read.
       if (after === undefined) sink.position = await newest()

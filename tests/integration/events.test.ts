@@ -1,3 +1,5 @@
+import { sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import {
   OUTBOX_START,
@@ -10,6 +12,7 @@ import {
 import { createEventHub, type EventSink } from '../../server/events/hub.ts'
 import { createLogger } from '../../server/log.ts'
 import { listen, ORIGIN, useTestApp } from '../support/app.ts'
+import { until } from '../support/crash.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { deployPipeline } from '../support/pipelines.ts'
 import { registerScriptedSource, scriptedSource } from '../support/scripted-source.ts'
@@ -230,6 +233,52 @@ describeEachDialect('live events: the outbox behind GET /api/events', (dialect) 
   })
 
   if (dialect === 'postgres') {
+    it('rings the outbox only while this process has clients; the events are written either way (PostgreSQL)', async () => {
+      const job = await deployScripted('rung')
+      const db = t().database.db
+      const listener = new pg.Client({ connectionString: t().deps.config.db })
+      await listener.connect()
+      const heard: string[] = []
+      listener.on('notification', (notice) => heard.push(notice.channel))
+      await listener.query('listen sluice_outbox; listen sluice_probe')
+      /** Outbox notices since the last call: notices arrive in commit order, so once the probe sent after the change is heard, the change's would have been. */
+      const rung = async (from: number) => {
+        await sql`select pg_notify('sluice_probe', '')`.execute(db)
+        await until('the probe', () => heard.slice(from).includes('sluice_probe'))
+        return heard.slice(from).filter((channel) => channel === 'sluice_outbox').length
+      }
+      /** Pauses or resumes the job; answers how many outbox notices the change rang. */
+      const act = async (action: 'pause' | 'resume') => {
+        const from = heard.length
+        const answer = await t().send('POST', `/api/jobs/${job}/${action}`, { cookie: admin })
+        expect(answer.status, answer.text).toBe(200)
+        return rung(from)
+      }
+      const listeners = async () => (await db.selectFrom('outbox_listeners').select('id').execute()).length
+      try {
+        await until(
+          'no clients from earlier tests',
+          async () => t().deps.hub.size === 0 && (await listeners()) === 0,
+        )
+        const before = (await outboxBounds(db)).last!
+        expect(await act('pause')).toBe(0)
+        expect((await readOutbox(db, before, 100)).map((row) => [row.job_id, row.topic])).toContainEqual([
+          job,
+          'job.status',
+        ])
+
+        const sse = await openEvents(`${server.url}/api/events?jobs=${job}`, { cookie: admin })
+        expect(await listeners()).toBe(1)
+        expect(await act('resume')).toBeGreaterThan(0)
+        await sse.until((e) => e.topic === 'job.status' && e.data.status === 'sleeping')
+        sse.close()
+        await until('the hub to go idle', async () => (await listeners()) === 0)
+        expect(await act('pause')).toBe(0)
+      } finally {
+        await listener.end()
+      }
+    })
+
     it('never lets a reader pass an event that commits later, whatever order transactions commit in (PostgreSQL)', async () => {
       const a = await deployScripted('order-a')
       const b = await deployScripted('order-b')

@@ -10,6 +10,7 @@ import * as replayOrder from './0008-replay-order.ts'
 import * as outbox from './0009-outbox.ts'
 import * as alerts from './0010-alerts.ts'
 import * as vault from './0011-vault.ts'
+import * as outboxListeners from './0012-outbox-listeners.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0009-outbox': outbox,
   '0010-alerts': alerts,
   '0011-vault': vault,
+  '0012-outbox-listeners': outboxListeners,
 }
