@@ -1,6 +1,8 @@
+import type SQLite from 'better-sqlite3'
 import { sql } from 'kysely'
 import { applyPage, containsText, finishPage, type ListQuery, toPage } from './paging.ts'
 import type { Executor, NewRawMessage, RawMessage } from './schema.ts'
+import { prepared, sqliteOf } from './sqlite-handle.ts'
 import { visibleMessage } from './uploads.repo.ts'
 
 /** What unification needs of a stored message. */
@@ -21,6 +23,8 @@ const INSERT_ROWS = 500
  * was stored before; returns the ones stored. Stream counters are the caller's (see countInStreams).
  */
 export async function insertRawRows(db: Executor, messages: NewRawMessage[]): Promise<StoredMessage[]> {
+  const sqlite = db.isTransaction ? sqliteOf(db) : undefined
+  if (sqlite) return insertRawRowsSqlite(sqlite, messages)
   const stored: StoredMessage[] = []
   for (let i = 0; i < messages.length; i += INSERT_ROWS) {
     const rows = await db
@@ -30,6 +34,49 @@ export async function insertRawRows(db: Executor, messages: NewRawMessage[]): Pr
       .returning(['seq', 'stream', 'event_time', 'payload', 'job_id', 'upload_id'])
       .execute()
     stored.push(...rows)
+  }
+  return stored
+}
+
+const RAW_COLUMNS = [
+  'stream',
+  'event_time',
+  'received_at',
+  'lane',
+  'job_id',
+  'upload_id',
+  'record_key',
+  'message_id',
+  'payload',
+  'unified_at',
+  'profile_id',
+] as const
+
+/**
+ * SQLite, inside the caller's transaction: one cached statement per row. Measured on a 100,000-row
+ * import (pg-pipeline.bench.ts): a compiled 500-row statement per chunk, returning every payload
+ * back, spent 13 µs a row.
+ */
+function insertRawRowsSqlite(sqlite: SQLite.Database, messages: NewRawMessage[]): StoredMessage[] {
+  const insert = prepared(
+    sqlite,
+    `insert into raw_messages (${RAW_COLUMNS.join(', ')}) values (${RAW_COLUMNS.map(() => '?').join(', ')})
+      on conflict do nothing returning seq`,
+  )
+  const stored: StoredMessage[] = []
+  for (const message of messages) {
+    const row = insert.get(...RAW_COLUMNS.map((column) => message[column] ?? null)) as
+      | { seq: number }
+      | undefined
+    if (row)
+      stored.push({
+        seq: row.seq,
+        stream: message.stream,
+        event_time: message.event_time,
+        payload: message.payload,
+        job_id: message.job_id ?? null,
+        upload_id: message.upload_id ?? null,
+      })
   }
   return stored
 }
