@@ -7,6 +7,10 @@ import { type ConnectorContext, ConnectorError } from '../define.ts'
 import { retryAtOf } from '../http-answers.ts'
 import { type S3Credentials, s3Credentials } from './s3.node.ts'
 
+// The SDK warns on stderr, once per process, that versions from 2027 will need Node 22; the
+// lockfile pins this one, which supports the Node 20 Sluice runs on, and the warning is not JSON.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+
 /** The authorization's fields, or a config error saying which one to fix. */
 export function credentialsOf(credentials: Record<string, unknown>): S3Credentials {
   const parsed = s3Credentials.safeParse(credentials)
