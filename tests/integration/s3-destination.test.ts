@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConnectorContext, ExportBatch } from '../../nodes/define.ts'
 import s3Connector from '../../nodes/s3/s3.connector.ts'
 import { PART_SIZE } from '../../nodes/s3/s3.destination.ts'
-import { type S3DestinationConfig, s3DestinationConfig } from '../../nodes/s3/s3.node.ts'
+import { type S3DestinationConfig, s3DestinationConfig, s3SourceConfig } from '../../nodes/s3/s3.node.ts'
 import { outboundContext } from '../../server/net/outbound.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
@@ -175,6 +175,23 @@ describe('S3 destination connector', () => {
       id: `p${rows - 1}@example.com`,
       name: `Person ${rows - 1}`,
       note: 'x'.repeat(950),
+    })
+  })
+
+  it('reaches a loopback endpoint only with SLUICE_ALLOW_PRIVATE_NETWORK (the outbound guard)', async () => {
+    const guarded = { ...context({ bucket: 'big' }), ...outboundContext({ allowPrivateNetwork: false }) }
+    const check = await s3Connector.check({ ...guarded, config: { bucket: 'big', prefix: 'x/' } })
+    expect(check).toEqual({
+      ok: false,
+      message: expect.stringMatching(/refused to connect to 127\.0\.0\.1: .*SLUICE_ALLOW_PRIVATE_NETWORK/),
+    })
+    const read = s3Connector.jobs.files.read(
+      { ...guarded, config: s3SourceConfig.parse({ bucket: 'big' }) },
+      { checkpoint: null },
+    )
+    await expect(read[Symbol.asyncIterator]().next()).rejects.toMatchObject({
+      kind: 'config',
+      code: 'OutboundRefused',
     })
   })
 
