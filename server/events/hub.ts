@@ -90,14 +90,20 @@ export function createEventHub(options: {
   let stopped = false
   let present: Promise<void> | null = null
   let renewal: NodeJS.Timeout | null = null
+  /** Registrations run one after another: a leave must not land after the enter that follows it. */
+  let registering: Promise<void> = Promise.resolve()
+  const register = (step: 'enter' | 'leave', failed: string): Promise<void> => {
+    const presence = options.presence
+    if (!presence) return Promise.resolve()
+    registering = registering
+      .then(() => presence[step]())
+      .catch((error: unknown) => logger.warn({ err: error }, failed))
+    return registering
+  }
 
   /** Registers this process with the writers before a client reads: what commits after is rung. */
   function announce(): Promise<void> {
-    const presence = options.presence
-    if (!presence) return Promise.resolve()
-    present ??= presence.enter().catch((error: unknown) => {
-      logger.warn({ err: error }, 'could not register for event notices; polling only')
-    })
+    present ??= register('enter', 'could not register for event notices; polling only')
     return present
   }
 
@@ -166,11 +172,7 @@ export function createEventHub(options: {
     heartbeat.unref()
     const presence = options.presence
     if (presence && !renewal) {
-      renewal = setInterval(() => {
-        presence
-          .enter()
-          .catch((error: unknown) => logger.warn({ err: error }, 'event notice registration lapsed'))
-      }, presence.renewMs)
+      renewal = setInterval(() => register('enter', 'event notice registration lapsed'), presence.renewMs)
       renewal.unref()
     }
     if (options.listen && !unlisten)
@@ -187,7 +189,7 @@ export function createEventHub(options: {
     poll = heartbeat = renewal = null
     if (present) {
       present = null
-      options.presence?.leave().catch((error: unknown) => logger.warn({ err: error }, 'could not unregister'))
+      register('leave', 'could not unregister from event notices')
     }
     // Nobody reads while nobody listens: the next client starts from the outbox as it is then.
     head = null
@@ -238,6 +240,7 @@ export function createEventHub(options: {
       stopped = true
       idle()
       for (const sink of [...live]) drop(sink)
+      await registering
       await pumping
       if (unlisten) await (await unlisten)()
     },
