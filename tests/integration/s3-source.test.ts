@@ -70,17 +70,17 @@ describeEachDialect('S3 source', (dialect) => {
   it('reads CSV, gzipped CSV, JSON and NDJSON files in order, then only new and changed ones, including a file that landed late', async () => {
     const t0 = new Date('2026-11-01T10:00:00Z').getTime()
     const at = (minutes: number) => new Date(t0 + minutes * MINUTE)
-    await s3.put(
-      'drops',
+    /** A CSV file in the drops bucket, last modified `minute` minutes after t0. */
+    const drop = (key: string, rows: string[][], minute: number) =>
+      s3.put('drops', key, csv(rows), { modified: at(minute) })
+    await drop(
       'crm/a.csv',
-      csv([
+      [
         ['id', 'email', 'plan'],
         ['1', 'a1@s3.example', 'free'],
         ['2', 'a2@s3.example', 'pro'],
-      ]),
-      {
-        modified: at(0),
-      },
+      ],
+      0,
     )
     await s3.put(
       'drops',
@@ -107,14 +107,13 @@ describeEachDialect('S3 source', (dialect) => {
     })
     // Not matched by the pattern, and outside the prefix.
     await s3.put('drops', 'crm/notes.md', '# not data', { modified: at(4) })
-    await s3.put(
-      'drops',
+    await drop(
       'other/e.csv',
-      csv([
+      [
         ['id', 'email'],
         ['9', 'nope@s3.example'],
-      ]),
-      { modified: at(4) },
+      ],
+      4,
     )
 
     const job = await deploy('Drops', {
@@ -158,44 +157,38 @@ describeEachDialect('S3 source', (dialect) => {
 
     // A new file; a.csv rewritten with one row changed; a file that landed late, dated 5 minutes
     // behind the newest (within the 15-minute window); one dated 2 hours behind (outside it).
-    await s3.put(
-      'drops',
+    await drop(
       'crm/f.csv',
-      csv([
+      [
         ['id', 'email'],
         ['6', 'f6@s3.example'],
-      ]),
-      { modified: at(10) },
+      ],
+      10,
     )
-    await s3.put(
-      'drops',
+    await drop(
       'crm/a.csv',
-      csv([
+      [
         ['id', 'email', 'plan'],
         ['1', 'a1@s3.example', 'free'],
         ['2', 'a2@s3.example', 'team'],
-      ]),
-      {
-        modified: at(11),
-      },
+      ],
+      11,
     )
-    await s3.put(
-      'drops',
+    await drop(
       'crm/late.csv',
-      csv([
+      [
         ['id', 'email'],
         ['7', 'late7@s3.example'],
-      ]),
-      { modified: at(6) },
+      ],
+      6,
     )
-    await s3.put(
-      'drops',
+    await drop(
       'crm/ancient.csv',
-      csv([
+      [
         ['id', 'email'],
         ['8', 'old8@s3.example'],
-      ]),
-      { modified: at(-120) },
+      ],
+      -120,
     )
     detail = await run(job)
     expect(detail.lastError).toBeNull()
