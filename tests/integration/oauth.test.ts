@@ -181,7 +181,17 @@ describeEachDialect('OAuth2: authorization code with PKCE, refresh and reconnect
     await t().deps.dispatcher.tick()
     const runs = async (job: string) =>
       (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: editor })).json
-    expect((await runs(jobOf('a')))[0].added).toBe(12)
+    // Both jobs import the same contacts into one stream; on PostgreSQL they run at once, so how
+    // the 12 profiles split between their counts depends on which batch unifies first.
+    const [a, b] = [(await runs(jobOf('a')))[0], (await runs(jobOf('b')))[0]]
+    expect([a.outcome, b.outcome]).toEqual(['success', 'success'])
+    expect(a.added + b.added).toBeGreaterThanOrEqual(12)
+    expect(Math.max(a.added, b.added)).toBeLessThanOrEqual(12)
+    const profiles = await t()
+      .database.db.selectFrom('profiles')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    expect(Number(profiles.n)).toBe(12)
     const first = await accessTokenOf(id)
 
     // Close to expiry: the next use refreshes first — one refresh for several at once.
