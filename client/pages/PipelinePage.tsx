@@ -1,22 +1,30 @@
-import { useEffect, useState } from 'react'
+import { ReactFlowProvider, useReactFlow } from '@xyflow/react'
+import { useCallback, useEffect, useState } from 'react'
 import { Link, useParams } from 'react-router'
-import { PipelineCanvas } from '../canvas/PipelineCanvas.tsx'
-import { documentWithLayout, useCanvasStore } from '../canvas/store.ts'
+import { EditorCanvas } from '../canvas/EditorCanvas.tsx'
+import { addItem, layoutAll } from '../canvas/editor-actions.ts'
+import { Palette } from '../canvas/Palette.tsx'
+import type { PaletteItem } from '../canvas/palette-items.ts'
+import { useCanvasStore } from '../canvas/store.ts'
 import { EmptyState } from '../components/EmptyState.tsx'
 import { PipelinesIcon } from '../components/icons.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
 import { toast } from '../components/toast-store.ts'
 import { isApiError } from '../lib/api.ts'
 import { DeployDialog } from '../pipeline/DeployDialog.tsx'
-import { NodePanel } from '../pipeline/NodePanel.tsx'
+import { Inspector } from '../pipeline/inspector/Inspector.tsx'
+import { SaveIndicator } from '../pipeline/SaveIndicator.tsx'
+import { ShortcutsHelp } from '../pipeline/ShortcutsHelp.tsx'
+import { useAutosave } from '../pipeline/useAutosave.ts'
 import { ValidationPanel } from '../pipeline/ValidationPanel.tsx'
+import { useHasRole } from '../queries/auth.ts'
+import { usePipelineEvents } from '../queries/pipeline-events.ts'
 import {
   updateErrorMessage,
   useDeployPipeline,
   usePipeline,
   usePipelineStatus,
   usePlanPipeline,
-  useUpdatePipeline,
   useValidatePipeline,
 } from '../queries/pipelines.ts'
 import type { DeployPlan, DeployResult, Pipeline, ValidationProblem } from '../types.ts'
@@ -42,6 +50,9 @@ function deploySummary(result: DeployResult): string {
   const lead = first.replace(/^(\d+) /, `$1 ${noun} `)
   return `Deployed version ${result.version}: ${[lead, ...rest].join(', ')}.`
 }
+
+/** The inspector panel's width with its margin (see .node-panel in the styles). */
+const INSPECTOR_WIDTH = 404
 
 export function PipelinePage() {
   const { id = '' } = useParams()
@@ -73,41 +84,56 @@ export function PipelinePage() {
 }
 
 function PipelineView({ pipeline }: { pipeline: Pipeline }) {
+  return (
+    <ReactFlowProvider>
+      <PipelineEditor pipeline={pipeline} />
+    </ReactFlowProvider>
+  )
+}
+
+function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
   const load = useCanvasStore((state) => state.load)
   const reset = useCanvasStore((state) => state.reset)
   // Until the store holds this pipeline, the canvas would draw the previous one (and fit the view to it).
   const loaded = useCanvasStore((state) => state.pipelineId === pipeline.id)
-  const dirty = useCanvasStore((state) => state.dirty)
+  const empty = useCanvasStore((state) => state.document.nodes.length === 0)
+  const canUndo = useCanvasStore((state) => state.past.length > 0)
+  const canRedo = useCanvasStore((state) => state.future.length > 0)
+  const undo = useCanvasStore((state) => state.undo)
+  const redo = useCanvasStore((state) => state.redo)
   const setValidation = useCanvasStore((state) => state.setValidation)
   const selectedId = useCanvasStore((state) => state.selectedId)
+  const readOnly = !useHasRole('editor')
   const deployed = pipeline.deployedVersion !== null
   usePipelineStatus(pipeline.id, deployed)
+  usePipelineEvents(pipeline.id, deployed)
+  const flow = useReactFlow()
+  const autosave = useAutosave(pipeline.id, !readOnly)
 
-  const update = useUpdatePipeline()
   const validate = useValidatePipeline(pipeline.id)
   const planner = usePlanPipeline(pipeline.id)
   const deploy = useDeployPipeline(pipeline.id)
   const [plan, setPlan] = useState<DeployPlan | null>(null)
+  const [help, setHelp] = useState(false)
+  const openHelp = useCallback(() => setHelp(true), [])
 
-  // Reload the canvas only when a new version arrives, so a background refetch keeps unsaved moves.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the document changes only with the version
-  useEffect(() => load(pipeline.id, pipeline.document), [load, pipeline.id, pipeline.version])
+  // Load when another version arrives (first open, a rollback, someone else's save); our own
+  // saves set the store's version first, so they never reset the history.
+  useEffect(() => {
+    const state = useCanvasStore.getState()
+    if (state.pipelineId !== pipeline.id || (state.version !== pipeline.version && !state.dirty))
+      load(pipeline.id, pipeline.document, pipeline.version)
+  }, [load, pipeline.id, pipeline.version, pipeline.document])
   useEffect(() => reset, [reset])
 
-  const saveLayout = async (): Promise<boolean> => {
-    const state = useCanvasStore.getState()
-    try {
-      await update.mutateAsync({
-        id: pipeline.id,
-        document: documentWithLayout(state),
-        version: pipeline.version,
-      })
-      useCanvasStore.setState({ dirty: false })
-      return true
-    } catch (error) {
-      toast.error(updateErrorMessage(error))
-      return false
-    }
+  const addAtCentre = (item: PaletteItem) => {
+    const box = document.querySelector('.editor-canvas')?.getBoundingClientRect()
+    // The inspector opens on the new node and covers the right of a wide canvas: centre in the rest.
+    const visible = box ? box.width - (box.width > 800 ? INSPECTOR_WIDTH : 0) : 0
+    const centre = box ? { x: box.left + visible / 2, y: box.top + box.height / 2 } : { x: 0, y: 0 }
+    // A little scatter, so several clicks do not stack nodes exactly on top of each other.
+    const nudge = (useCanvasStore.getState().document.nodes.length % 5) * 24
+    addItem(item, flow.screenToFlowPosition({ x: centre.x - 120 + nudge, y: centre.y - 50 + nudge }))
   }
 
   const showProblems = (error: unknown) => {
@@ -118,14 +144,24 @@ function PipelineView({ pipeline }: { pipeline: Pipeline }) {
     )
   }
 
+  // Validate, plan and deploy read the stored draft: the latest edits are saved first.
+  const runValidate = async () => {
+    if (!(await autosave.flush())) return
+    validate.mutate(undefined, {
+      onSuccess: (result) => {
+        setValidation(result)
+        if (result.ok) toast.success('The pipeline is valid.')
+      },
+    })
+  }
+
   const startDeploy = async () => {
-    // A deploy takes the stored draft, so nodes moved since the last save are saved first.
-    if (dirty && !(await saveLayout())) return
+    if (!(await autosave.flush())) return
     planner.mutate(undefined, { onSuccess: setPlan, onError: showProblems })
   }
 
-  const confirmDeploy = () =>
-    deploy.mutate(undefined, {
+  const confirmDeploy = (options: { startPaused: boolean }) =>
+    deploy.mutate(options, {
       onSuccess: (result) => {
         setPlan(null)
         setValidation(null)
@@ -137,7 +173,7 @@ function PipelineView({ pipeline }: { pipeline: Pipeline }) {
       },
     })
 
-  const busy = update.isPending || planner.isPending || deploy.isPending
+  const busy = planner.isPending || deploy.isPending
 
   return (
     <div className="pipeline-page">
@@ -155,50 +191,106 @@ function PipelineView({ pipeline }: { pipeline: Pipeline }) {
             ) : (
               <span className="badge badge-none">Not deployed</span>
             )}
+            {!readOnly && <SaveIndicator state={autosave.state} onRetry={() => void autosave.flush()} />}
           </div>
           {pipeline.description && <p className="page-subtitle">{pipeline.description}</p>}
         </div>
         <div className="page-actions">
+          {!readOnly && (
+            <fieldset className="button-group">
+              <legend className="visually-hidden">Edit</legend>
+              <button
+                type="button"
+                className="button"
+                onClick={undo}
+                disabled={!canUndo}
+                title="Undo (Ctrl+Z)"
+              >
+                Undo
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={redo}
+                disabled={!canRedo}
+                title="Redo (Ctrl+Shift+Z)"
+              >
+                Redo
+              </button>
+              <button
+                type="button"
+                className="button"
+                onClick={() => {
+                  layoutAll()
+                  requestAnimationFrame(() => void flow.fitView({ padding: 0.25, maxZoom: 1.1 }))
+                }}
+              >
+                Auto-layout
+              </button>
+            </fieldset>
+          )}
           <button
             type="button"
-            className="button"
-            onClick={() => void saveLayout().then((saved) => saved && toast.success('Layout saved.'))}
-            disabled={!dirty || busy}
+            className="button button-ghost"
+            onClick={openHelp}
+            aria-label="Keyboard shortcuts"
           >
-            Save layout
+            ?
           </button>
           <button
             type="button"
             className="button"
-            onClick={() => validate.mutate(undefined, { onSuccess: setValidation })}
+            onClick={() => void runValidate()}
             disabled={validate.isPending}
           >
             Validate
           </button>
-          <button
-            type="button"
-            className="button button-primary"
-            onClick={() => void startDeploy()}
-            disabled={busy}
-          >
-            Deploy
-          </button>
+          {!readOnly && (
+            <button
+              type="button"
+              className="button button-primary"
+              onClick={() => void startDeploy()}
+              disabled={busy}
+            >
+              Deploy
+            </button>
+          )}
         </div>
       </header>
 
+      {autosave.state.kind === 'conflict' && (
+        <div className="banner banner-warning" role="alert">
+          <span>
+            Someone else saved this pipeline while you were editing it. Reload their version (your unsaved
+            changes are dropped), or overwrite it with yours.
+          </span>
+          <button type="button" className="button button-small" onClick={() => void autosave.reload()}>
+            Reload theirs
+          </button>
+          <button type="button" className="button button-small" onClick={() => void autosave.overwrite()}>
+            Overwrite with mine
+          </button>
+        </div>
+      )}
+
       <ValidationPanel />
 
-      <div className="canvas-area">
-        {loaded && <PipelineCanvas />}
-        {pipeline.document.nodes.length === 0 && (
-          <div className="canvas-empty">
-            <h2>This pipeline is empty</h2>
-            <p>
-              Its nodes will appear here. Adding nodes on the canvas is not available in this version yet.
-            </p>
-          </div>
-        )}
-        {selectedId && <NodePanel />}
+      <div className="editor-layout">
+        {!readOnly && <Palette onAdd={addAtCentre} />}
+        <div className="canvas-area">
+          {loaded && <EditorCanvas readOnly={readOnly} onHelp={openHelp} />}
+          {loaded && empty && (
+            <div className="canvas-empty">
+              <h2>This pipeline is empty</h2>
+              <p>
+                {readOnly
+                  ? 'An editor has not added nodes yet.'
+                  : 'Drag a node from the palette, click one, or press / to search for one.'}
+              </p>
+            </div>
+          )}
+          {selectedId && <Inspector readOnly={readOnly} />}
+        </div>
       </div>
 
       {plan && (
@@ -210,6 +302,7 @@ function PipelineView({ pipeline }: { pipeline: Pipeline }) {
           onClose={() => setPlan(null)}
         />
       )}
+      {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
     </div>
   )
 }

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react'
+import { type ReactNode, useState } from 'react'
 import type { PipelineDocument } from '../../nodes/pipeline.ts'
 import { Dialog } from '../components/Dialog.tsx'
 import type { DeployPlan } from '../types.ts'
@@ -21,7 +21,8 @@ interface DeployDialogProps {
   plan: DeployPlan
   document: PipelineDocument
   deploying: boolean
-  onConfirm: () => void
+  /** `startPaused`: new jobs are created paused, to be resumed from the canvas when ready. */
+  onConfirm: (options: { startPaused: boolean }) => void
   onClose: () => void
 }
 
@@ -42,6 +43,7 @@ export function DeployDialog({ plan, document, deploying, onConfirm, onClose }: 
   const nameOf = (nodeId: string | null | undefined, fallback?: string) =>
     document.nodes.find((node) => node.id === nodeId)?.name ?? fallback ?? nodeId ?? 'Unknown node'
   const total = plan.create.length + plan.update.length + plan.remove.length
+  const [startPaused, setStartPaused] = useState(false)
 
   return (
     <Dialog title="Deploy pipeline" onClose={onClose} size="large">
@@ -84,11 +86,26 @@ export function DeployDialog({ plan, document, deploying, onConfirm, onClose }: 
           </PlanSection>
         </div>
       )}
+      {plan.create.length > 0 && (
+        <label className="checkbox-row">
+          <input
+            type="checkbox"
+            checked={startPaused}
+            onChange={(event) => setStartPaused(event.target.checked)}
+          />
+          Create the new jobs paused
+        </label>
+      )}
       <div className="dialog-actions">
         <button type="button" className="button" onClick={onClose}>
           Cancel
         </button>
-        <button type="button" className="button button-primary" onClick={onConfirm} disabled={deploying}>
+        <button
+          type="button"
+          className="button button-primary"
+          onClick={() => onConfirm({ startPaused })}
+          disabled={deploying}
+        >
           Deploy now
         </button>
       </div>

@@ -132,7 +132,8 @@ export function usePlanPipeline(id: string) {
 export function useDeployPipeline(id: string) {
   const client = useQueryClient()
   return useMutation({
-    mutationFn: () => api.post<DeployResult>(action(id, 'deploy'), {}),
+    mutationFn: (options: { startPaused?: boolean } = {}) =>
+      api.post<DeployResult>(action(id, 'deploy'), options),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: pipelineKeys.detail(id) })
       void client.invalidateQueries({ queryKey: pipelineKeys.status(id) })

@@ -1,0 +1,216 @@
+import '@xyflow/react/dist/style.css'
+import {
+  Background,
+  type Connection,
+  Controls,
+  type Edge,
+  type FinalConnectionState,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+} from '@xyflow/react'
+import { type DragEvent, type MouseEvent, useCallback, useEffect, useRef, useState } from 'react'
+import { canConnect } from '../../nodes/pipeline.ts'
+import {
+  addItem,
+  connectNodes,
+  copySelection,
+  deleteSelection,
+  duplicateSelection,
+  pasteText,
+  refuseConnection,
+} from './editor-actions.ts'
+import { nodeTypes } from './nodeTypes.ts'
+import { PALETTE_MIME, usePaletteItems } from './Palette.tsx'
+import type { PaletteItem } from './palette-items.ts'
+import { QuickAdd } from './QuickAdd.tsx'
+import { useCanvasStore } from './store.ts'
+import type { SluiceNode } from './types.ts'
+
+const MINIMAP_COLORS: Record<string, string> = {
+  authorization: '#a855f7',
+  source: '#2563eb',
+  destination: '#059669',
+  enrichment: '#d97706',
+  audience: '#db2777',
+  note: '#facc15',
+}
+
+const minimapColor = (node: SluiceNode) => MINIMAP_COLORS[node.type] ?? '#94a3b8'
+
+/** Keys typed into a field belong to the field, not to the canvas' shortcuts. */
+function typingIn(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)
+}
+
+/** The edge-rules verdict on a connection the user is drawing (from either end). */
+function verdictOf(connection: Connection | Edge) {
+  const { document } = useCanvasStore.getState()
+  return canConnect(document.nodes, document.edges, connection)
+}
+
+/**
+ * The editable canvas: drop palette items, draw connections (checked by the shared edge rules,
+ * refused with the reason), move, select, box-select (Shift+drag), delete, copy and paste, and
+ * the quick-add search. `readOnly` (a viewer) keeps moving the view and selecting only.
+ */
+export function EditorCanvas({ readOnly, onHelp }: { readOnly: boolean; onHelp: () => void }) {
+  const nodes = useCanvasStore((state) => state.nodes)
+  const edges = useCanvasStore((state) => state.edges)
+  const onNodesChange = useCanvasStore((state) => state.onNodesChange)
+  const onEdgesChange = useCanvasStore((state) => state.onEdgesChange)
+  const commitMoves = useCanvasStore((state) => state.commitMoves)
+  const deleteElements = useCanvasStore((state) => state.deleteElements)
+  const select = useCanvasStore((state) => state.select)
+  const flow = useReactFlow<SluiceNode>()
+  const items = usePaletteItems()
+  const area = useRef<HTMLDivElement>(null)
+  const [quickAdd, setQuickAdd] = useState<{ left: number; top: number } | null>(null)
+  // Fit a loaded pipeline into view; an empty one keeps 1:1, so the first node lands where dropped.
+  const [fitOnOpen] = useState(() => useCanvasStore.getState().nodes.length > 0)
+
+  /** Opens the quick-add box at a point of the canvas area (the centre when none is given). */
+  const openQuickAdd = useCallback((clientX?: number, clientY?: number) => {
+    const box = area.current?.getBoundingClientRect()
+    if (!box) return
+    setQuickAdd({
+      left: (clientX ?? box.left + box.width / 2 - 150) - box.left,
+      top: (clientY ?? box.top + box.height / 3) - box.top,
+    })
+  }, [])
+
+  const pickQuickAdd = (item: PaletteItem) => {
+    const box = area.current!.getBoundingClientRect()
+    const at = quickAdd ?? { left: box.width / 2, top: box.height / 2 }
+    addItem(item, flow.screenToFlowPosition({ x: box.left + at.left, y: box.top + at.top }))
+    setQuickAdd(null)
+  }
+
+  useEffect(() => {
+    if (readOnly) return
+    const onKey = (event: KeyboardEvent) => {
+      if (
+        typingIn(event.target) ||
+        document.querySelector('dialog[open], [role="dialog"][aria-modal="true"]')
+      )
+        return
+      const mod = event.ctrlKey || event.metaKey
+      const key = event.key.toLowerCase()
+      const { undo, redo, selectAll } = useCanvasStore.getState()
+      if (mod && key === 'z') event.shiftKey ? redo() : undo()
+      else if (mod && key === 'y') redo()
+      else if (mod && key === 'a') selectAll()
+      else if (mod && key === 'd') duplicateSelection()
+      else if (!mod && event.key === '/') openQuickAdd()
+      else if (!mod && event.key === '?') onHelp()
+      else return
+      event.preventDefault()
+    }
+    // Copy and paste use the clipboard events: they need no permission and work across tabs.
+    const onCopy = (event: ClipboardEvent) => {
+      if (typingIn(event.target) || window.getSelection()?.toString()) return
+      const text = copySelection()
+      if (!text) return
+      event.clipboardData?.setData('text/plain', text)
+      event.preventDefault()
+    }
+    const onCut = (event: ClipboardEvent) => {
+      onCopy(event)
+      if (event.defaultPrevented) deleteSelection()
+    }
+    const onPaste = (event: ClipboardEvent) => {
+      if (typingIn(event.target)) return
+      if (pasteText(event.clipboardData?.getData('text/plain') ?? '')) event.preventDefault()
+    }
+    window.addEventListener('keydown', onKey)
+    document.addEventListener('copy', onCopy)
+    document.addEventListener('cut', onCut)
+    document.addEventListener('paste', onPaste)
+    return () => {
+      window.removeEventListener('keydown', onKey)
+      document.removeEventListener('copy', onCopy)
+      document.removeEventListener('cut', onCut)
+      document.removeEventListener('paste', onPaste)
+    }
+  }, [readOnly, openQuickAdd, onHelp])
+
+  const onDrop = (event: DragEvent) => {
+    const key = event.dataTransfer.getData(PALETTE_MIME)
+    const item = items.find((candidate) => candidate.key === key)
+    if (!item || readOnly) return
+    event.preventDefault()
+    addItem(item, flow.screenToFlowPosition({ x: event.clientX, y: event.clientY }))
+  }
+
+  const onDoubleClick = (event: MouseEvent) => {
+    if (readOnly || !(event.target as HTMLElement).classList.contains('react-flow__pane')) return
+    openQuickAdd(event.clientX, event.clientY)
+  }
+
+  /** A drawn connection dropped on a node that refuses it: say why instead of doing nothing. */
+  const onConnectEnd = (_event: unknown, state: FinalConnectionState) => {
+    if (state.isValid !== false || !state.fromNode || !state.toNode) return
+    const forward = state.fromHandle?.type !== 'target'
+    const connection = forward
+      ? { source: state.fromNode.id, target: state.toNode.id }
+      : { source: state.toNode.id, target: state.fromNode.id }
+    const verdict = canConnect(
+      useCanvasStore.getState().document.nodes,
+      useCanvasStore.getState().document.edges,
+      connection,
+    )
+    if (!verdict.ok) refuseConnection(verdict.message)
+  }
+
+  return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: double-click is a shortcut; `/` opens the same box
+    <div
+      className="editor-canvas"
+      ref={area}
+      onDrop={onDrop}
+      onDragOver={(event) => {
+        if (!event.dataTransfer.types.includes(PALETTE_MIME)) return
+        event.preventDefault()
+        event.dataTransfer.dropEffect = 'copy'
+      }}
+      onDoubleClick={onDoubleClick}
+    >
+      <ReactFlow<SluiceNode>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeDragStop={(_event, _node, moved) => commitMoves(moved)}
+        onConnect={(connection) => connectNodes(connection.source, connection.target)}
+        isValidConnection={(connection) => verdictOf(connection).ok}
+        onConnectEnd={onConnectEnd}
+        onDelete={({ nodes: gone, edges: cut }) =>
+          deleteElements(
+            gone.map((node) => node.id),
+            cut.map((edge) => edge.id),
+          )
+        }
+        onPaneClick={() => select(null)}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control']}
+        zoomOnDoubleClick={false}
+        fitView={fitOnOpen}
+        fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }}
+        minZoom={0.1}
+        onlyRenderVisibleElements
+        colorMode="light"
+        aria-label="Pipeline canvas"
+      >
+        <Background gap={20} size={1.2} color="#d5dbe5" />
+        <Controls showInteractive={false} />
+        <MiniMap<SluiceNode> nodeColor={minimapColor} pannable zoomable ariaLabel="Pipeline overview" />
+      </ReactFlow>
+      {quickAdd && <QuickAdd at={quickAdd} onPick={pickQuickAdd} onClose={() => setQuickAdd(null)} />}
+    </div>
+  )
+}

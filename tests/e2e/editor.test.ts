@@ -1,0 +1,255 @@
+import pg from 'pg'
+import type { Locator, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromiumAvailable, openBrowserSession, screenshot } from '../support/browser.ts'
+import { findPostgresBin, type PostgresServer, startPostgres } from '../support/postgres.ts'
+import type { RunningSluice } from '../support/server.ts'
+
+/**
+ * The canvas editor in real Chromium against a real `npm start` process and a real PostgreSQL:
+ * a marketer builds a pipeline from the palette, configures it through generated forms, deploys
+ * it through the plan and watches it run live.
+ */
+describe.skipIf(!chromiumAvailable())('canvas editor in Chromium', () => {
+  let sluice: RunningSluice
+  let page: Page
+  let problems: string[]
+  let warehouse: PostgresServer
+  let session: Awaited<ReturnType<typeof openBrowserSession>> | undefined
+  let pipelineId = ''
+
+  beforeAll(async () => {
+    const bin = findPostgresBin()
+    if (!bin) throw new Error('PostgreSQL is not installed: apt-get install -y postgresql')
+    warehouse = await startPostgres(bin)
+    session = await openBrowserSession({ SLUICE_ALLOW_PRIVATE_NETWORK: '1' })
+    ;({ sluice, page, problems } = session)
+    await page.goto(sluice.base)
+    await page.getByLabel('Name').fill('Maya Marketer')
+    await page.getByLabel('Email').fill('maya@example.com')
+    await page.getByLabel('Password').fill('a long enough password')
+    await page.getByRole('button', { name: 'Create admin account' }).click()
+    await page.getByRole('button', { name: 'New pipeline' }).click()
+    await page.getByRole('dialog').getByLabel('Name').fill('Sample to warehouse')
+    await page.getByRole('dialog').getByRole('button', { name: 'Create pipeline' }).click()
+    await page.waitForURL(/\/pipelines\/[^/]+$/, { timeout: 15_000 })
+    pipelineId = new URL(page.url()).pathname.split('/').at(-1)!
+  }, 240_000)
+
+  afterAll(async () => {
+    await session?.close()
+    warehouse?.stop()
+  })
+
+  const node = (id: string) => page.getByTestId(`node-${id}`)
+  const inspector = () => page.getByRole('complementary', { name: 'Node details' })
+  const saved = () =>
+    expect
+      .poll(() => page.getByTestId('save-state').textContent(), { timeout: 10_000 })
+      .toBe('All changes saved')
+  const stored = async () =>
+    page.evaluate(
+      async (id) => (await (await fetch(`/api/pipelines/${id}`)).json()).document,
+      pipelineId,
+    ) as Promise<{ nodes: { id: string; kind: string; data: Record<string, unknown> }[]; edges: unknown[] }>
+
+  /** Drags from the right handle of one node to the left handle of another. */
+  async function wire(from: Locator, to: Locator) {
+    const start = (await from.locator('.react-flow__handle.source').boundingBox())!
+    const end = (await to.locator('.react-flow__handle.target').boundingBox())!
+    await page.mouse.move(start.x + start.width / 2, start.y + start.height / 2)
+    await page.mouse.down()
+    await page.mouse.move(end.x + end.width / 2, end.y + end.height / 2, { steps: 12 })
+    await page.mouse.up()
+  }
+
+  it('drags nodes from the palette to where they are dropped, and refuses an invalid connection with its reason', async () => {
+    const canvas = page.locator('.react-flow__pane')
+    await page.getByLabel('Search nodes').fill('sample')
+    await page.getByTestId('palette-job:sample:events').dragTo(canvas, { targetPosition: { x: 180, y: 200 } })
+    await page.getByLabel('Search nodes').fill('postgres')
+    await page
+      .getByTestId('palette-job:postgres:table')
+      .dragTo(canvas, { targetPosition: { x: 380, y: 420 } })
+    await expect.poll(() => node('postgres').isVisible(), { timeout: 10_000 }).toBe(true)
+    expect(await node('sample').isVisible()).toBe(true)
+    const sampleBox = (await node('sample').boundingBox())!
+    const paneBox = (await canvas.boundingBox())!
+    // Placed at the drop point: the node's corner sits where the pointer let go.
+    expect(Math.abs(sampleBox.x - (paneBox.x + 180))).toBeLessThan(30)
+
+    // An S3 authorization cannot sign a PostgreSQL node in: refused, with the reason.
+    await page.getByLabel('Search nodes').fill('s3 authorization')
+    await page.getByTestId('palette-auth:s3').press('Enter')
+    await expect.poll(() => node('s3-auth').isVisible(), { timeout: 5_000 }).toBe(true)
+    // Moving a node is one undo step, saved like any other change.
+    const before = (await node('s3-auth').boundingBox())!
+    await page.mouse.move(before.x + 60, before.y + 20)
+    await page.mouse.down()
+    await page.mouse.move(before.x + 60 - 150, before.y + 20 + 120, { steps: 10 })
+    await page.mouse.up()
+    const after = (await node('s3-auth').boundingBox())!
+    expect(after.x - before.x).toBeLessThan(-100)
+    await wire(node('s3-auth'), node('postgres'))
+    await expect
+      .poll(
+        () => page.getByText(/Cannot connect: .*is for provider "s3" but .* uses "postgres"/).isVisible(),
+        {
+          timeout: 5_000,
+        },
+      )
+      .toBe(true)
+    expect(await page.locator('.react-flow__edge').count()).toBe(0)
+    await screenshot(page, 'editor-01-refused')
+    await node('s3-auth').click()
+    await page.keyboard.press('Delete')
+    await expect.poll(() => node('s3-auth').count(), { timeout: 5_000 }).toBe(0)
+
+    await wire(node('sample'), node('postgres'))
+    await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 5_000 }).toBe(1)
+    await saved()
+    const doc = await stored()
+    expect(doc.nodes.map((entry) => entry.id).sort()).toEqual(['postgres', 'sample'])
+    expect(doc.edges).toEqual([{ id: 'sample-postgres', source: 'sample', target: 'postgres' }])
+  }, 90_000)
+
+  it('configures the source through its generated form while the JSON tab follows, with undo and redo', async () => {
+    await node('sample').click()
+    await expect.poll(() => inspector().isVisible(), { timeout: 5_000 }).toBe(true)
+    await inspector().getByLabel('Customers').fill('25')
+    await inspector().getByLabel('Events per run').fill('60')
+    await inspector().getByRole('tab', { name: 'JSON' }).click()
+    const json = inspector().getByRole('region', { name: 'Node' })
+    await expect.poll(() => json.textContent(), { timeout: 5_000 }).toMatch(/"customers": 25/)
+    expect(await json.textContent()).toMatch(/"eventsPerRun": 60/)
+
+    // An out-of-range value is flagged inline, as typed.
+    await inspector().getByRole('tab', { name: 'Configure' }).click()
+    await inspector().getByLabel('Customers').fill('0')
+    await expect
+      .poll(
+        () =>
+          inspector()
+            .getByText(/must be at least 1/)
+            .isVisible(),
+        { timeout: 5_000 },
+      )
+      .toBe(true)
+    await page.getByRole('button', { name: 'Undo' }).click()
+    expect(await inspector().getByLabel('Customers').inputValue()).toBe('25')
+    await page.getByRole('button', { name: 'Redo' }).click()
+    expect(await inspector().getByLabel('Customers').inputValue()).toBe('0')
+    await page.keyboard.press('Escape')
+    await page.locator('.react-flow__pane').click({ position: { x: 40, y: 40 } })
+    await page.keyboard.press('Control+z')
+    await saved()
+    const doc = await stored()
+    const sample = doc.nodes.find((entry) => entry.id === 'sample')!
+    expect(sample.data.config).toMatchObject({ customers: 25, eventsPerRun: 60 })
+    await screenshot(page, 'editor-02-configured')
+  }, 60_000)
+
+  it('creates the destination’s authorization from the picker and wires it onto the canvas', async () => {
+    const where = new URL(warehouse.url)
+    await node('postgres').click()
+    await inspector().getByLabel('Authorization').selectOption({ label: 'Create new authorization…' })
+    const dialog = page.getByRole('dialog', { name: /New PostgreSQL authorization/ })
+    await dialog.getByLabel('Name').fill('Warehouse')
+    await dialog.getByLabel('Host').fill(where.hostname)
+    await dialog.getByLabel('Port').fill(where.port)
+    await dialog.getByLabel('Database').fill('postgres')
+    await dialog.getByLabel('User').fill('postgres')
+    await dialog.getByLabel('Password').fill('unused-with-trust')
+    await dialog.getByLabel('TLS').selectOption('disable')
+    await screenshot(page, 'editor-03-authorization')
+    await dialog.getByRole('button', { name: 'Save authorization' }).click()
+    await expect.poll(() => node('postgres-auth').isVisible(), { timeout: 10_000 }).toBe(true)
+    await expect.poll(() => page.locator('.react-flow__edge').count(), { timeout: 5_000 }).toBe(2)
+    await inspector().getByLabel('Table').fill('marketing_people')
+    await saved()
+    const doc = await stored()
+    const auth = doc.nodes.find((entry) => entry.id === 'postgres-auth')!
+    expect(auth.kind).toBe('authorization')
+    expect(auth.data.authorizationId).toEqual(expect.any(String))
+    // The document references the Vault; the password is nowhere in it.
+    expect(JSON.stringify(doc)).not.toContain('unused-with-trust')
+  }, 60_000)
+
+  it('deploys through the plan, paused; resuming from the inspector shows Started and Synced live; the rows arrive', async () => {
+    await page.getByRole('button', { name: 'Deploy', exact: true }).click()
+    const dialog = page.getByRole('dialog', { name: 'Deploy pipeline' })
+    await expect.poll(() => dialog.getByText('Jobs to create').isVisible(), { timeout: 10_000 }).toBe(true)
+    await dialog.getByLabel('Create the new jobs paused').check()
+    await screenshot(page, 'editor-04-plan')
+    await dialog.getByRole('button', { name: 'Deploy now' }).click()
+    await expect.poll(() => node('sample').textContent(), { timeout: 15_000 }).toMatch(/paused/i)
+
+    await node('sample').click()
+    await inspector().getByRole('tab', { name: 'Status & logs' }).click()
+    const log = inspector().getByRole('region', { name: 'Log' })
+    await expect
+      .poll(() => inspector().getByRole('button', { name: 'Resume' }).isVisible(), { timeout: 10_000 })
+      .toBe(true)
+    expect(await log.textContent()).not.toMatch(/Synced/)
+    const before = await page.evaluate(() => performance.getEntriesByType('navigation').length)
+    await inspector().getByRole('button', { name: 'Resume' }).click()
+    await expect.poll(() => log.textContent(), { timeout: 30_000 }).toMatch(/Started/)
+    await expect.poll(() => log.textContent(), { timeout: 30_000 }).toMatch(/Synced/)
+    await expect.poll(() => node('sample').textContent(), { timeout: 15_000 }).toMatch(/sleeping|running/i)
+    // Live, not reloaded: the page is the one navigated to at the start.
+    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(before)
+    await screenshot(page, 'editor-05-live-log')
+
+    // Pause from the inspector turns the badge to paused; resume brings it back.
+    await inspector().getByRole('button', { name: 'Pause' }).click()
+    await expect.poll(() => node('sample').textContent(), { timeout: 10_000 }).toMatch(/paused/i)
+    await inspector().getByRole('button', { name: 'Resume' }).click()
+    await expect.poll(() => node('sample').textContent(), { timeout: 10_000 }).toMatch(/sleeping|running/i)
+
+    // The destination was deployed paused too; resumed, it delivers the profiles.
+    await node('postgres').click()
+    await inspector().getByRole('tab', { name: 'Status & logs' }).click()
+    await inspector().getByRole('button', { name: 'Resume' }).click()
+    const client = new pg.Client({ connectionString: warehouse.url })
+    await client.connect()
+    try {
+      const count = async () => {
+        const exists = await client.query(`select to_regclass('marketing_people') as t`)
+        if (!exists.rows[0].t) return 0
+        return Number((await client.query('select count(*) as n from marketing_people')).rows[0].n)
+      }
+      await expect.poll(count, { timeout: 60_000, interval: 500 }).toBeGreaterThan(0)
+      // Every person reaches the table except those the destination omits (no attribute to write).
+      const delivered = async () => {
+        const jobs = await page.evaluate(async () => await (await fetch('/api/jobs?type=export')).json())
+        const runs = await page.evaluate(
+          async (id) => await (await fetch(`/api/jobs/${id}/runs`)).json(),
+          (jobs as { id: string }[])[0]!.id,
+        )
+        return (runs as { added: number; omitted: number }[]).reduce(
+          (sum, run) => ({ added: sum.added + run.added, omitted: sum.omitted + run.omitted }),
+          { added: 0, omitted: 0 },
+        )
+      }
+      const profiles = await page.evaluate(
+        async () => ((await (await fetch('/api/profiles?limit=1000')).json()) as unknown[]).length,
+      )
+      await expect
+        .poll(
+          async () => {
+            const { added, omitted } = await delivered()
+            return added + omitted
+          },
+          { timeout: 30_000, interval: 500 },
+        )
+        .toBe(profiles)
+      expect(await count()).toBe((await delivered()).added)
+    } finally {
+      await client.end()
+    }
+  }, 180_000)
+
+  it('left no console errors', () => {
+    expect(problems).toEqual([])
+  })
+})

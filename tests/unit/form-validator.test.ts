@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest'
+import { defaultConfig, paletteItems, searchPalette } from '../../client/canvas/palette-items.ts'
+import { formValidator } from '../../client/forms/validator.ts'
+import type { ProviderInfo } from '../../client/types.ts'
+import { toJsonSchema } from '../../nodes/define.ts'
+import { listProviders } from '../../nodes/index.ts'
+
+/** The catalogue as GET /api/providers serves it (its JSON Schemas from the zod schemas). */
+const catalogue = listProviders().map((provider) => ({
+  id: provider.id,
+  title: provider.title,
+  category: provider.category,
+  icon: provider.icon,
+  description: provider.description,
+  authMethods: provider.auth.map((method) => ({
+    id: method.id,
+    title: method.title,
+    schema: toJsonSchema(method.schema),
+  })),
+  jobTypes: provider.jobTypes.map((jobType) => ({
+    id: jobType.id,
+    title: jobType.title,
+    direction: jobType.direction,
+    description: jobType.description,
+    requiresAuthorization: jobType.requiresAuthorization,
+    configSchema: toJsonSchema(jobType.config),
+    defaultCadence: jobType.defaultCadence ?? null,
+    resetsCheckpoint: [...jobType.resetsCheckpoint],
+  })),
+})) as unknown as ProviderInfo[]
+
+const schemaOf = (provider: string, jobType: string) =>
+  catalogue.find((entry) => entry.id === provider)!.jobTypes.find((entry) => entry.id === jobType)!
+    .configSchema
+
+describe('the forms’ schema validator (no eval, so the UI’s CSP holds)', () => {
+  it('files each problem under its field in words a marketer reads', () => {
+    const schema = schemaOf('sample', 'events')
+    const { errors, errorSchema } = formValidator.validateFormData(
+      { customers: 0, eventsPerRun: 'x' },
+      schema,
+    )
+    expect(errors.map((error) => [error.property, error.message])).toEqual(
+      expect.arrayContaining([
+        ['.customers', 'must be at least 1'],
+        ['.eventsPerRun', 'must be an integer'],
+      ]),
+    )
+    expect(errorSchema).toMatchObject({ customers: { __errors: ['must be at least 1'] } })
+  })
+
+  it('names missing required fields, unknown settings and values off the list', () => {
+    const credentials = catalogue.find((entry) => entry.id === 'postgres')!.authMethods[0]!.schema
+    const { errors } = formValidator.validateFormData({ port: 5432, ssl: 'sometimes', extra: 1 }, credentials)
+    const byField = Object.fromEntries(errors.map((error) => [error.property, error.message]))
+    expect(byField['.host']).toBe('is required')
+    expect(byField['.password']).toBe('is required')
+    expect(byField['.ssl']).toBe('must be one of "require", "verify-full", "disable"')
+    expect(byField['.extra']).toBe('is not a known setting')
+  })
+
+  it('fills in every job type’s defaults for a new node, leaving only the fields a user must give', () => {
+    for (const provider of catalogue)
+      for (const jobType of provider.jobTypes) {
+        const config = defaultConfig(jobType.configSchema)
+        const { errors } = formValidator.validateFormData(config, jobType.configSchema)
+        expect(
+          errors.filter((error) => error.name !== 'required'),
+          `${provider.id}.${jobType.id}`,
+        ).toEqual([])
+      }
+    expect(defaultConfig(schemaOf('sample', 'events'))).toEqual({
+      seed: 42,
+      customers: 1000,
+      eventsPerRun: 500,
+      batchSize: 250,
+    })
+  })
+})
+
+describe('the palette', () => {
+  it('groups the catalogue and finds items by any word', () => {
+    const items = paletteItems(catalogue)
+    expect(new Set(items.map((item) => item.group))).toEqual(
+      new Set(['Sources', 'Destinations', 'Authorizations', 'Audience', 'Note']),
+    )
+    // A provider without credentials offers no authorization.
+    expect(items.some((item) => item.key === 'auth:sample')).toBe(false)
+    expect(searchPalette(items, 'postgres export').map((item) => item.key)).toEqual(['job:postgres:table'])
+    const node = items
+      .find((item) => item.key === 'job:postgres:table')!
+      .make({ version: 1, nodes: [], edges: [] }, { x: 10.4, y: 20.6 })
+    expect(node).toMatchObject({
+      id: 'postgres',
+      kind: 'destination',
+      position: { x: 10, y: 21 },
+      data: {
+        config: { table: 'sluice_profiles', mode: 'upsert', removals: 'delete' },
+        cadence: { after: 'upstream' },
+      },
+    })
+  })
+})
