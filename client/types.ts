@@ -114,6 +114,9 @@ export interface NodeStatus {
   sleepReason?: 'schedule' | 'retry' | 'rate_limit' | null
   lastEvent: unknown
   nextRunAt: string | null
+  lastRun?: { outcome: string; added: number; removed: number; omitted: number; endedAt: string } | null
+  failsAt?: string | null
+  purgesAt?: string | null
 }
 
 export interface PipelineStatus {

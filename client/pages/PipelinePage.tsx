@@ -1,5 +1,6 @@
+import { useQueryClient } from '@tanstack/react-query'
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react'
-import { useCallback, useEffect, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { Link, useParams } from 'react-router'
 import { EditorCanvas } from '../canvas/EditorCanvas.tsx'
 import { addItem, layoutAll } from '../canvas/editor-actions.ts'
@@ -10,9 +11,11 @@ import { EmptyState } from '../components/EmptyState.tsx'
 import { PipelinesIcon } from '../components/icons.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
 import { toast } from '../components/toast-store.ts'
-import { isApiError } from '../lib/api.ts'
+import { api, errorMessage, isApiError } from '../lib/api.ts'
 import { DeployDialog } from '../pipeline/DeployDialog.tsx'
+import { HistoryDialog } from '../pipeline/HistoryDialog.tsx'
 import { Inspector } from '../pipeline/inspector/Inspector.tsx'
+import { download, fileNameFor, parsePipelineFile, toPipelineFile } from '../pipeline/pipeline-file.ts'
 import { SaveIndicator } from '../pipeline/SaveIndicator.tsx'
 import { ShortcutsHelp } from '../pipeline/ShortcutsHelp.tsx'
 import { useAutosave } from '../pipeline/useAutosave.ts'
@@ -20,6 +23,7 @@ import { ValidationPanel } from '../pipeline/ValidationPanel.tsx'
 import { useHasRole } from '../queries/auth.ts'
 import { usePipelineEvents } from '../queries/pipeline-events.ts'
 import {
+  pipelineKeys,
   updateErrorMessage,
   useDeployPipeline,
   usePipeline,
@@ -52,7 +56,7 @@ function deploySummary(result: DeployResult): string {
 }
 
 /** The inspector panel's width with its margin (see .node-panel in the styles). */
-const INSPECTOR_WIDTH = 404
+const INSPECTOR_WIDTH = 464
 
 export function PipelinePage() {
   const { id = '' } = useParams()
@@ -115,6 +119,10 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
   const deploy = useDeployPipeline(pipeline.id)
   const [plan, setPlan] = useState<DeployPlan | null>(null)
   const [help, setHelp] = useState(false)
+  const [history, setHistory] = useState(false)
+  const [restoring, setRestoring] = useState(false)
+  const fileInput = useRef<HTMLInputElement>(null)
+  const client = useQueryClient()
   const openHelp = useCallback(() => setHelp(true), [])
 
   // Load when another version arrives (first open, a rollback, someone else's save); our own
@@ -134,6 +142,41 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
     // A little scatter, so several clicks do not stack nodes exactly on top of each other.
     const nudge = (useCanvasStore.getState().document.nodes.length % 5) * 24
     addItem(item, flow.screenToFlowPosition({ x: centre.x - 120 + nudge, y: centre.y - 50 + nudge }))
+  }
+
+  const exportFile = () =>
+    download(fileNameFor(pipeline.name), toPipelineFile(pipeline, useCanvasStore.getState().document))
+
+  /** Import replaces the canvas with the file's nodes and edges: one undo step, autosaved. */
+  const importFile = async (file: File) => {
+    const parsed = parsePipelineFile(await file.text(), pipeline.name)
+    if (!parsed.ok) return toast.error(`Cannot import ${file.name}: ${parsed.message}.`)
+    useCanvasStore.getState().commit(parsed.file.document, [])
+    toast.success(
+      `Imported ${parsed.file.document.nodes.length} nodes from ${file.name}. Undo brings back what was here.`,
+    )
+  }
+
+  /** Restores a deployed version as the draft, after saving what is being edited. */
+  const restore = async (version: number) => {
+    if (!(await autosave.flush())) return
+    setRestoring(true)
+    try {
+      const restored = await api.post<Pipeline>(
+        `/api/pipelines/${encodeURIComponent(pipeline.id)}/rollback`,
+        {
+          version,
+        },
+      )
+      client.setQueryData(pipelineKeys.detail(pipeline.id), restored)
+      load(restored.id, restored.document, restored.version)
+      setHistory(false)
+      toast.success(`Version ${version} restored as the draft: deploy to make it live.`)
+    } catch (error) {
+      toast.error(errorMessage(error))
+    } finally {
+      setRestoring(false)
+    }
   }
 
   const showProblems = (error: unknown) => {
@@ -229,6 +272,32 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
               </button>
             </fieldset>
           )}
+          <button type="button" className="button" onClick={exportFile}>
+            Export
+          </button>
+          {!readOnly && (
+            <>
+              <button type="button" className="button" onClick={() => fileInput.current?.click()}>
+                Import
+              </button>
+              <input
+                ref={fileInput}
+                type="file"
+                accept="application/json,.json"
+                className="visually-hidden"
+                aria-label="Pipeline file to import"
+                tabIndex={-1}
+                onChange={(event) => {
+                  const file = event.target.files?.[0]
+                  event.target.value = ''
+                  if (file) void importFile(file)
+                }}
+              />
+              <button type="button" className="button" onClick={() => setHistory(true)}>
+                History
+              </button>
+            </>
+          )}
           <button
             type="button"
             className="button button-ghost"
@@ -303,6 +372,15 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
         />
       )}
       {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
+      {history && (
+        <HistoryDialog
+          pipelineId={pipeline.id}
+          deployedVersion={pipeline.deployedVersion}
+          restoring={restoring}
+          onRestore={(version) => void restore(version)}
+          onClose={() => setHistory(false)}
+        />
+      )}
     </div>
   )
 }

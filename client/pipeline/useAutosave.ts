@@ -1,5 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { useCallback, useEffect, useRef, useState } from 'react'
+import type { PipelineDocument } from '../../nodes/pipeline.ts'
 import { useCanvasStore } from '../canvas/store.ts'
 import { api, errorMessage, isApiError } from '../lib/api.ts'
 import { pipelineKeys } from '../queries/pipelines.ts'
@@ -12,7 +13,8 @@ export type SaveState =
   | { kind: 'saved' }
   | { kind: 'unsaved' }
   | { kind: 'saving' }
-  | { kind: 'failed'; message: string }
+  /** `retry`: the server or network failed, so the same document is tried again later. */
+  | { kind: 'failed'; message: string; retry: boolean; document: PipelineDocument }
   /** Someone else saved a newer version: reload theirs or overwrite it with ours. */
   | { kind: 'conflict' }
 
@@ -46,7 +48,12 @@ export function useAutosave(pipelineId: string, enabled: boolean) {
         setState(
           isApiError(error, 409, 'VersionConflict')
             ? { kind: 'conflict' }
-            : { kind: 'failed', message: errorMessage(error) },
+            : {
+                kind: 'failed',
+                message: errorMessage(error),
+                retry: !isApiError(error) || error.status === 0 || error.status >= 500,
+                document: sent,
+              },
         )
         return false
       }
@@ -68,9 +75,12 @@ export function useAutosave(pipelineId: string, enabled: boolean) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: each edit (a new document) restarts the quiet period
   useEffect(() => {
     if (!enabled || !dirty || state.kind === 'conflict' || state.kind === 'saving') return
-    setState((current) => (current.kind === 'failed' ? current : { kind: 'unsaved' }))
-    // A failed save is retried, but less eagerly than typing triggers.
-    const delay = state.kind === 'failed' ? 5_000 : AUTOSAVE_DELAY_MS
+    // A document the server refused (4xx) waits for the next edit; an outage is retried.
+    const refused = state.kind === 'failed' && !state.retry
+    if (refused && state.document === document) return
+    const retrying = state.kind === 'failed' && state.retry && state.document === document
+    if (!retrying) setState({ kind: 'unsaved' })
+    const delay = retrying ? 5_000 : AUTOSAVE_DELAY_MS
     const timer = setTimeout(() => void flush(), delay)
     return () => clearTimeout(timer)
   }, [enabled, dirty, document, state.kind, flush])

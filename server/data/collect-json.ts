@@ -1,5 +1,5 @@
+import { toUtc } from '../../nodes/event-time.ts'
 import type { Lane, NewRawMessage } from '../db/schema.ts'
-import { toUtc } from './event-time.ts'
 
 /** The longest messageId kept; a longer one is refused rather than cut (two cut ids could collide). */
 export const MAX_MESSAGE_ID = 200

@@ -3,13 +3,13 @@ import { sql } from 'kysely'
 import type { AudienceFilter } from '../../nodes/audience.ts'
 import type { ExportBatch, WriteAck } from '../../nodes/define.ts'
 import { findJobType } from '../../nodes/index.ts'
+import { applyMapping } from '../../nodes/mapping.ts'
 import type { Mapping, PipelineDocument } from '../../nodes/pipeline.ts'
 import { isPostgres } from '../db/locks.ts'
 import { deployedDocument } from '../db/pipelines.repo.ts'
 import type { Executor, Job } from '../db/schema.ts'
 import { prepared, sqliteOf } from '../db/sqlite-handle.ts'
 import { filterSql, INLINE } from './audience-sql.ts'
-import { applyMapping } from './mapping.ts'
 
 /**
  * Export deltas (DESIGN.md §5). Delivery state keeps, per export job and destination identifier,

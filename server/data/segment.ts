@@ -1,7 +1,7 @@
 import { z } from 'zod'
+import { toUtc } from '../../nodes/event-time.ts'
 import type { NewRawMessage } from '../db/schema.ts'
 import { storageProblem, toRawMessage } from './collect-json.ts'
-import { toUtc } from './event-time.ts'
 
 /** The Segment spec's call types, each with its own `/v1/<type>` endpoint. */
 export const SEGMENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const

@@ -1,3 +1,4 @@
+import { applyMapping, type Mapped } from '../../nodes/mapping.ts'
 import type { Mapping } from '../../nodes/pipeline.ts'
 import { newId } from '../db/ids.ts'
 import { serialize } from '../db/locks.ts'
@@ -16,7 +17,6 @@ import {
 import type { Executor } from '../db/schema.ts'
 import { MAX_MESSAGE_ID } from './collect-json.ts'
 import { extractIdentities, type Identity, type IdentityRules, identityHash } from './identity.ts'
-import { applyMapping, type Mapped } from './mapping.ts'
 import { recordOf } from './record.ts'
 
 /** The columns of a raw message unification reads. */

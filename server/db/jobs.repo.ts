@@ -168,6 +168,38 @@ export async function listMetrics(
 }
 
 /** The newest log entry of each job, for the canvas' node badges. */
+/** Each job's latest finished run: its outcome and counts. */
+export async function lastRuns(db: Executor, jobIds: string[]) {
+  type LastRun = { outcome: string; added: number; removed: number; omitted: number; endedAt: string }
+  if (jobIds.length === 0) return new Map<string, LastRun>()
+  const latest = db
+    .selectFrom('job_runs')
+    .select(['job_id', (eb) => eb.fn.max('ended_at').as('ended')])
+    .where('job_id', 'in', jobIds)
+    .where('ended_at', 'is not', null)
+    .groupBy('job_id')
+    .as('latest')
+  const rows = await db
+    .selectFrom('job_runs')
+    .innerJoin(latest, (join) =>
+      join.onRef('latest.job_id', '=', 'job_runs.job_id').onRef('latest.ended', '=', 'job_runs.ended_at'),
+    )
+    .select(['job_runs.job_id', 'outcome', 'added', 'removed', 'omitted', 'ended_at'])
+    .execute()
+  return new Map(
+    rows.map((row) => [
+      row.job_id,
+      {
+        outcome: row.outcome as string,
+        added: Number(row.added),
+        removed: Number(row.removed),
+        omitted: Number(row.omitted),
+        endedAt: row.ended_at as string,
+      },
+    ]),
+  )
+}
+
 export async function lastEvents(db: Executor, jobIds: string[]) {
   if (jobIds.length === 0) return new Map<string, { event: string; at: string; message: string }>()
   const latest = db

@@ -82,7 +82,14 @@ export async function softDeletePipeline(db: Executor, id: string, actor: string
 export function listVersions(db: Executor, pipelineId: string) {
   return db
     .selectFrom('pipeline_versions')
-    .select(['version', 'deployed_by as deployedBy', 'deployed_at as deployedAt', 'document'])
+    .leftJoin('users', 'users.id', 'pipeline_versions.deployed_by')
+    .select([
+      'version',
+      'deployed_by as deployedBy',
+      'users.name as deployedByName',
+      'deployed_at as deployedAt',
+      'document',
+    ])
     .where('pipeline_id', '=', pipelineId)
     .orderBy('version', 'desc')
     .execute()

@@ -1,4 +1,4 @@
-import { toUtc } from '../data/event-time.ts'
+import { toUtc } from '../../nodes/event-time.ts'
 import { addMetrics, addUnifyMetrics } from '../db/metrics.repo.ts'
 import type { Job, NewRawMessage } from '../db/schema.ts'
 import {

@@ -140,6 +140,17 @@ export function toJobListItem(job: JobListRow, names: AuthorizationNames): z.inf
 const plus = (iso: string | null, ms: number) => (iso ? new Date(Date.parse(iso) + ms).toISOString() : null)
 const TERMINAL = new Set(['failed', 'paused', 'completed', 'removed'])
 
+/** When a failing job will be marked failed, and when a stopped one will be purged. */
+export function deadlinesOf(job: Job, config: Config): { failsAt: string | null; purgesAt: string | null } {
+  return {
+    failsAt:
+      job.consecutive_errors > 0 && !TERMINAL.has(job.status)
+        ? plus(job.first_error_at, config.failAfterMs)
+        : null,
+    purgesAt: TERMINAL.has(job.status) ? plus(job.status_changed_at, config.purgeAfterMs) : null,
+  }
+}
+
 export function toJobDetail(
   job: Job,
   config: Config,
@@ -162,10 +173,6 @@ export function toJobDetail(
     consecutiveErrors: job.consecutive_errors,
     lastError: job.last_error,
     checkpoint: job.state === null ? null : (JSON.parse(job.state) as unknown),
-    failsAt:
-      job.consecutive_errors > 0 && !TERMINAL.has(job.status)
-        ? plus(job.first_error_at, config.failAfterMs)
-        : null,
-    purgesAt: TERMINAL.has(job.status) ? plus(job.status_changed_at, config.purgeAfterMs) : null,
+    ...deadlinesOf(job, config),
   }
 }

@@ -4,7 +4,7 @@ import { deployPipeline, invalidPipeline, markRemoved, planPipeline } from '../c
 import { lookupsFor } from '../compiler/lookups.ts'
 import { canonical } from '../compiler/plan.ts'
 import { validatePipeline } from '../compiler/validate.ts'
-import { jobsOfPipeline, lastEvents } from '../db/jobs.repo.ts'
+import { jobsOfPipeline, lastEvents, lastRuns } from '../db/jobs.repo.ts'
 import { serialize } from '../db/locks.ts'
 import {
   findPipeline,
@@ -20,6 +20,7 @@ import { audit } from '../http/audit.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, idParam, params, query } from '../http/validate.ts'
+import { deadlinesOf } from './jobs.schemas.ts'
 import {
   createPipelineBody,
   deployBody,
@@ -384,14 +385,12 @@ export const pipelineRoutes = new Hono<AppEnv>()
     }),
     params(idParam),
     async (c) => {
-      const { db } = c.get('deps')
+      const { db, config } = c.get('deps')
       const { id } = c.req.valid('param')
       if (!(await findPipeline(db, id))) throw notFound('pipeline', id)
       const jobs = (await jobsOfPipeline(db, id)).filter((job) => job.status !== 'removed')
-      const events = await lastEvents(
-        db,
-        jobs.map((job) => job.id),
-      )
+      const ids = jobs.map((job) => job.id)
+      const [events, runs] = await Promise.all([lastEvents(db, ids), lastRuns(db, ids)])
       const nodes = Object.fromEntries(
         jobs.map((job) => [
           job.node_id!,
@@ -401,6 +400,8 @@ export const pipelineRoutes = new Hono<AppEnv>()
             sleepReason: job.sleep_reason,
             lastEvent: events.get(job.id) ?? null,
             nextRunAt: job.next_run_at,
+            lastRun: runs.get(job.id) ?? null,
+            ...deadlinesOf(job, config),
           },
         ]),
       )

@@ -87,6 +87,8 @@ export const deployJson = z.object({
 export const versionJson = z.object({
   version: z.number().int(),
   deployedBy: z.string(),
+  /** The deployer's name while their user exists. */
+  deployedByName: z.string().nullable(),
   deployedAt: z.string(),
   document: z.unknown(),
 })
@@ -99,6 +101,17 @@ export const statusJson = z.object({
       sleepReason: z.string().nullable(),
       lastEvent: z.object({ event: z.string(), at: z.string(), message: z.string() }).nullable(),
       nextRunAt: z.string().nullable(),
+      lastRun: z
+        .object({
+          outcome: z.string(),
+          added: z.number(),
+          removed: z.number(),
+          omitted: z.number(),
+          endedAt: z.string(),
+        })
+        .nullable(),
+      failsAt: z.string().nullable(),
+      purgesAt: z.string().nullable(),
     }),
   ),
 })

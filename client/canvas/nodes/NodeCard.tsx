@@ -7,6 +7,7 @@ import { useNodeStatus } from '../../queries/pipelines.ts'
 import { HANDLES } from '../handles.ts'
 import { useCanvasStore } from '../store.ts'
 import { KIND_LABELS } from '../types.ts'
+import { JobFacts } from './JobFacts.tsx'
 
 interface NodeCardProps {
   id: string
@@ -51,6 +52,7 @@ export function NodeCard({ id, kind, name, detail, icon, selected, hasJob }: Nod
           )}
         </div>
       )}
+      {status && <JobFacts status={status} />}
       {handles.output && <Handle type="source" position={Position.Right} />}
     </div>
   )

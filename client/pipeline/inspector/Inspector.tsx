@@ -2,14 +2,20 @@ import { useId, useState } from 'react'
 import { isJobKind } from '../../../nodes/pipeline.ts'
 import { useCanvasStore } from '../../canvas/store.ts'
 import { KIND_LABELS } from '../../canvas/types.ts'
+import { ActivityTab } from './ActivityTab.tsx'
 import { ConfigureTab } from './ConfigureTab.tsx'
+import { DataTab } from './DataTab.tsx'
 import { JsonTab } from './JsonTab.tsx'
+import { MappingTab } from './MappingTab.tsx'
 import { StatusTab } from './StatusTab.tsx'
 
 const TABS = [
   ['configure', 'Configure'],
+  ['mapping', 'Mapping'],
+  ['data', 'Data'],
   ['json', 'JSON'],
   ['status', 'Status & logs'],
+  ['activity', 'Activity'],
 ] as const
 type Tab = (typeof TABS)[number][0]
 
@@ -26,7 +32,12 @@ export function Inspector({ readOnly }: { readOnly: boolean }) {
   const [tab, setTab] = useState<Tab>('configure')
   const id = useId()
   if (!node) return null
-  const tabs = TABS.filter(([key]) => key !== 'status' || isJobKind(node.kind))
+  const tabs = TABS.filter(
+    ([key]) =>
+      ((key !== 'status' && key !== 'activity') || isJobKind(node.kind)) &&
+      (key !== 'data' || node.kind === 'source') &&
+      (key !== 'mapping' || node.kind === 'source' || node.kind === 'destination'),
+  )
   const current = tabs.some(([key]) => key === tab) ? tab : 'configure'
 
   return (
@@ -72,7 +83,12 @@ export function Inspector({ readOnly }: { readOnly: boolean }) {
         {current === 'configure' && (
           <ConfigureTab key={`${node.id}:${revision}`} node={node} readOnly={readOnly} />
         )}
+        {current === 'mapping' && (node.kind === 'source' || node.kind === 'destination') && (
+          <MappingTab key={`${node.id}:${revision}`} node={node} readOnly={readOnly} />
+        )}
+        {current === 'data' && node.kind === 'source' && <DataTab key={node.id} node={node} />}
         {current === 'json' && <JsonTab node={node} pipelineId={pipelineId} />}
+        {current === 'activity' && <ActivityTab nodeId={node.id} pipelineId={pipelineId} />}
         {current === 'status' && <StatusTab nodeId={node.id} pipelineId={pipelineId} readOnly={readOnly} />}
       </div>
     </aside>

@@ -1,5 +1,5 @@
-import type { Mapping, MappingField } from '../../nodes/pipeline.ts'
 import { toUtc } from './event-time.ts'
+import type { Mapping, MappingField } from './pipeline.ts'
 
 type Transform =
   NonNullable<MappingField['transform']> extends infer T ? (T extends readonly (infer U)[] ? U : T) : never
