@@ -112,7 +112,7 @@ export interface NodeStatus {
   jobId: string
   status: JobStatus
   sleepReason?: 'schedule' | 'retry' | 'rate_limit' | null
-  lastEvent: unknown
+  lastEvent: { event: string; at: string; message: string } | null
   nextRunAt: string | null
   lastRun?: { outcome: string; added: number; removed: number; omitted: number; endedAt: string } | null
   failsAt?: string | null

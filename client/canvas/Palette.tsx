@@ -17,7 +17,7 @@ export function usePaletteItems(): PaletteItem[] {
  * The node catalogue beside the canvas: grouped, searchable; drag an item onto the canvas to place
  * it where it is dropped, or click it (or press Enter on it) to add it in the middle of the view.
  */
-export function Palette({ onAdd }: { onAdd: (item: PaletteItem) => void }) {
+export function Palette({ onAdd, onWizard }: { onAdd: (item: PaletteItem) => void; onWizard: () => void }) {
   const items = usePaletteItems()
   const [query, setQuery] = useState('')
   const found = searchPalette(items, query)
@@ -29,6 +29,9 @@ export function Palette({ onAdd }: { onAdd: (item: PaletteItem) => void }) {
 
   return (
     <aside className="palette" aria-label="Node palette">
+      <button type="button" className="button button-primary" onClick={onWizard}>
+        Add step by step…
+      </button>
       <SearchField label="Search nodes" value={query} onChange={setQuery} />
       <div className="palette-groups">
         {PALETTE_GROUPS.map((group) => {

@@ -20,6 +20,7 @@ import { SaveIndicator } from '../pipeline/SaveIndicator.tsx'
 import { ShortcutsHelp } from '../pipeline/ShortcutsHelp.tsx'
 import { useAutosave } from '../pipeline/useAutosave.ts'
 import { ValidationPanel } from '../pipeline/ValidationPanel.tsx'
+import { CreateWizard } from '../pipeline/wizard/CreateWizard.tsx'
 import { useHasRole } from '../queries/auth.ts'
 import { usePipelineEvents } from '../queries/pipeline-events.ts'
 import {
@@ -134,15 +135,18 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
   }, [load, pipeline.id, pipeline.version, pipeline.document])
   useEffect(() => reset, [reset])
 
-  const addAtCentre = (item: PaletteItem) => {
+  /** Where a node added without a drop point goes: the middle of the canvas the inspector leaves free. */
+  const freeCentre = () => {
     const box = document.querySelector('.editor-canvas')?.getBoundingClientRect()
     // The inspector opens on the new node and covers the right of a wide canvas: centre in the rest.
     const visible = box ? box.width - (box.width > 800 ? INSPECTOR_WIDTH : 0) : 0
     const centre = box ? { x: box.left + visible / 2, y: box.top + box.height / 2 } : { x: 0, y: 0 }
     // A little scatter, so several clicks do not stack nodes exactly on top of each other.
     const nudge = (useCanvasStore.getState().document.nodes.length % 5) * 24
-    addItem(item, flow.screenToFlowPosition({ x: centre.x - 120 + nudge, y: centre.y - 50 + nudge }))
+    return flow.screenToFlowPosition({ x: centre.x - 120 + nudge, y: centre.y - 50 + nudge })
   }
+  const addAtCentre = (item: PaletteItem) => addItem(item, freeCentre())
+  const [wizardAt, setWizardAt] = useState<{ x: number; y: number } | null>(null)
 
   const exportFile = () =>
     download(fileNameFor(pipeline.name), toPipelineFile(pipeline, useCanvasStore.getState().document))
@@ -345,7 +349,7 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
       <ValidationPanel />
 
       <div className="editor-layout">
-        {!readOnly && <Palette onAdd={addAtCentre} />}
+        {!readOnly && <Palette onAdd={addAtCentre} onWizard={() => setWizardAt(freeCentre())} />}
         <div className="canvas-area">
           {loaded && <EditorCanvas readOnly={readOnly} onHelp={openHelp} />}
           {loaded && empty && (
@@ -372,6 +376,7 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
         />
       )}
       {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
+      {wizardAt && <CreateWizard at={wizardAt} onClose={() => setWizardAt(null)} />}
       {history && (
         <HistoryDialog
           pipelineId={pipeline.id}

@@ -11,6 +11,28 @@ export interface LogLine {
 }
 
 export const jobLogsKey = (jobId: string) => ['jobs', jobId, 'logs'] as const
+export const jobRunsKey = (jobId: string) => ['jobs', jobId, 'runs'] as const
+
+export interface JobRun {
+  id: string
+  startedAt: string | null
+  endedAt: string | null
+  outcome: string | null
+  added: number
+  removed: number
+  omitted: number
+  error: string | null
+}
+
+/** A job's latest runs, newest first; refreshed when its status changes (a run ended). */
+export function useJobRuns(jobId: string | undefined) {
+  return useQuery({
+    queryKey: jobRunsKey(jobId ?? ''),
+    enabled: Boolean(jobId),
+    queryFn: ({ signal }) =>
+      api.get<JobRun[]>(`/api/jobs/${encodeURIComponent(jobId!)}/runs`, { limit: 10 }, signal),
+  })
+}
 
 /** A job's log, newest last; live lines are appended by the pipeline's event stream. */
 export function useJobLogs(jobId: string | undefined) {

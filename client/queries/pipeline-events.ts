@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { useEffect } from 'react'
-import { appendLogLine, jobLogsKey, type LogLine } from './job-logs.ts'
+import { appendLogLine, jobLogsKey, jobRunsKey, type LogLine } from './job-logs.ts'
 import { pipelineKeys } from './pipelines.ts'
 
 /**
@@ -25,8 +25,13 @@ export function usePipelineEvents(pipelineId: string, enabled: boolean) {
       const line = JSON.parse(event.data) as LogLine & { jobId: string }
       client.setQueryData<LogLine[]>(jobLogsKey(line.jobId), (lines) => appendLogLine(lines, line))
     }
-    for (const topic of ['job.status', 'job.metrics', 'pipeline.deployed'])
-      source.addEventListener(topic, refreshStatus)
+    for (const topic of ['job.metrics', 'pipeline.deployed']) source.addEventListener(topic, refreshStatus)
+    source.addEventListener('job.status', (event: MessageEvent<string>) => {
+      refreshStatus()
+      // A status change ends or starts a run: the open run history follows.
+      const { jobId } = JSON.parse(event.data) as { jobId: string }
+      void client.invalidateQueries({ queryKey: jobRunsKey(jobId) })
+    })
     source.addEventListener('job.log', onLog)
     return () => {
       clearTimeout(pending)

@@ -236,6 +236,8 @@ describe.skipIf(!chromiumAvailable())('canvas editor in Chromium', () => {
     // Live, not reloaded: the page is the one navigated to at the start.
     expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(before)
     await screenshot(page, 'editor-05-live-log')
+    const runs = inspector().getByRole('region', { name: 'Runs' })
+    await expect.poll(() => runs.textContent(), { timeout: 10_000 }).toMatch(/success/)
     await inspector().getByRole('tab', { name: 'Activity' }).click()
     await expect
       .poll(() => inspector().getByTestId('activity-totals').textContent(), { timeout: 10_000 })
@@ -429,6 +431,43 @@ describe.skipIf(!chromiumAvailable())('canvas editor in Chromium', () => {
     )
     expect(await stored()).toEqual(versions.at(-1)!.document)
   }, 90_000)
+
+  it('adds a source through the wizard: provider, job type, authorization, settings', async () => {
+    await page.getByRole('button', { name: 'Add step by step…' }).click()
+    const wizard = page.getByRole('dialog', { name: 'Add a data source or destination' })
+    await wizard.getByLabel('Search providers').fill('postgres')
+    await wizard.getByRole('button', { name: /PostgreSQL/ }).click()
+    await wizard.getByRole('button', { name: /Import rows/ }).click()
+    expect(await wizard.getByRole('button', { name: 'Choose an authorization' }).isDisabled()).toBe(true)
+    await wizard.getByLabel('Warehouse').check()
+    await screenshot(page, 'editor-08-wizard-authorization')
+    await wizard.getByRole('button', { name: 'Next' }).click()
+    await wizard.getByLabel('Node name').fill('CRM contacts')
+    await wizard.getByLabel('Table').fill('crm.contacts')
+    await wizard.getByLabel('Runs').selectOption('cron')
+    await wizard.getByLabel('Cron pattern').fill('0 6 * * *')
+    await wizard.getByLabel('Time zone').fill('Europe/Berlin')
+    await expect
+      .poll(() => wizard.getByText(/Next runs \(Europe\/Berlin\)/).isVisible(), { timeout: 5_000 })
+      .toBe(true)
+    await wizard.getByRole('button', { name: 'Add to canvas' }).click()
+    await expect.poll(() => node('postgres-2').isVisible(), { timeout: 5_000 }).toBe(true)
+    await saved()
+    const doc = await stored()
+    expect(doc.nodes.find((entry) => entry.id === 'postgres-2')).toMatchObject({
+      kind: 'source',
+      name: 'CRM contacts',
+      data: { config: { table: 'crm.contacts' }, cadence: { cron: '0 6 * * *', timezone: 'Europe/Berlin' } },
+    })
+    // The existing Warehouse node signs the new source in too.
+    expect(doc.edges).toContainEqual({
+      id: 'postgres-auth-postgres-2',
+      source: 'postgres-auth',
+      target: 'postgres-2',
+    })
+    await page.getByRole('button', { name: 'Undo' }).click()
+    await expect.poll(() => node('postgres-2').count(), { timeout: 5_000 }).toBe(0)
+  }, 60_000)
 
   it('has no serious or critical accessibility findings in the editor', async () => {
     await open('sample')

@@ -3,7 +3,7 @@ import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { toast } from '../../components/toast-store.ts'
 import { formatDateTime } from '../../format.ts'
 import { errorMessage } from '../../lib/api.ts'
-import { useJobAction, useJobLogs } from '../../queries/job-logs.ts'
+import { useJobAction, useJobLogs, useJobRuns } from '../../queries/job-logs.ts'
 import { useNodeStatus } from '../../queries/pipelines.ts'
 
 const SLEEP_REASONS = {
@@ -27,6 +27,7 @@ export function StatusTab({
 }) {
   const status = useNodeStatus(pipelineId, nodeId)
   const logs = useJobLogs(status?.jobId)
+  const runs = useJobRuns(status?.jobId)
   const action = useJobAction(pipelineId)
   const [event, setEvent] = useState('')
   if (!status) return <p className="field-hint">This node has no job yet: deploy the pipeline to run it.</p>
@@ -38,6 +39,10 @@ export function StatusTab({
     )
   const events = [...new Set((logs.data ?? []).map((line) => line.event))].sort()
   const shown = (logs.data ?? []).filter((line) => !event || line.event === event)
+  // The latest error line carries the connector's message and what to check (DESIGN.md §4).
+  const lastError = ['Error', 'Failed'].includes(status.lastEvent?.event ?? '')
+    ? [...(logs.data ?? [])].reverse().find((line) => line.event === 'Error' || line.event === 'Failed')
+    : undefined
 
   return (
     <div className="status-tab">
@@ -63,6 +68,11 @@ export function StatusTab({
           </>
         )}
       </dl>
+      {lastError && (
+        <div className="job-error" role="alert">
+          <strong>Last error</strong> ({formatDateTime(lastError.at)})<p>{lastError.message}</p>
+        </div>
+      )}
       {!readOnly && (
         <div className="button-row">
           {status.status === 'paused' ? (
@@ -88,6 +98,33 @@ export function StatusTab({
             Run now
           </button>
         </div>
+      )}
+      {runs.data && runs.data.length > 0 && (
+        <section aria-label="Runs">
+          <h3>Runs</h3>
+          <table className="table table-compact">
+            <thead>
+              <tr>
+                <th scope="col">Started</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Added</th>
+                <th scope="col">Removed</th>
+                <th scope="col">Omitted</th>
+              </tr>
+            </thead>
+            <tbody>
+              {runs.data.map((run) => (
+                <tr key={run.id} title={run.error ?? undefined}>
+                  <td>{run.startedAt ? formatDateTime(run.startedAt) : 'waiting'}</td>
+                  <td>{run.outcome ?? 'running'}</td>
+                  <td>{run.added}</td>
+                  <td>{run.removed}</td>
+                  <td>{run.omitted}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
       )}
       <section className="job-log" aria-label="Log">
         <div className="section-head">
