@@ -46,6 +46,8 @@ export interface PipelineSummary {
   createdAt: string
   updatedAt: string
   deployedVersion: number | null
+  /** In lists: how many of its jobs are in each status. */
+  jobStatuses?: Partial<Record<JobStatus, number>>
 }
 
 export interface Pipeline extends PipelineSummary {

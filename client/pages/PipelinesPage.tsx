@@ -4,13 +4,16 @@ import { PlusIcon, SearchIcon } from '../components/icons.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
 import { SearchField } from '../components/SearchField.tsx'
+import { toast } from '../components/toast-store.ts'
 import { useDebouncedValue } from '../hooks/useDebouncedValue.ts'
+import { api, errorMessage } from '../lib/api.ts'
 import { DeletePipelineDialog } from '../pipelines/DeletePipelineDialog.tsx'
 import { ExampleCard } from '../pipelines/ExampleCard.tsx'
 import { NewPipelineDialog } from '../pipelines/NewPipelineDialog.tsx'
 import { PipelineTable } from '../pipelines/PipelineTable.tsx'
 import { RenamePipelineDialog } from '../pipelines/RenamePipelineDialog.tsx'
-import { usePipelines } from '../queries/pipelines.ts'
+import { useCreatePipeline, usePipelines } from '../queries/pipelines.ts'
+import type { Pipeline, PipelineSummary } from '../types.ts'
 
 type OpenDialog = { kind: 'new' } | { kind: 'rename' | 'delete'; id: string } | null
 
@@ -30,6 +33,22 @@ export function PipelinesPage() {
   const target =
     dialog && dialog.kind !== 'new' ? list.items.find((pipeline) => pipeline.id === dialog.id) : undefined
   const close = () => setDialog(null)
+  const create = useCreatePipeline()
+
+  /** A copy of the draft as a new pipeline: same nodes, no jobs until it is deployed. */
+  const duplicate = async (pipeline: PipelineSummary) => {
+    try {
+      const source = await api.get<Pipeline>(`/api/pipelines/${encodeURIComponent(pipeline.id)}`)
+      const copy = await create.mutateAsync({
+        name: `${source.name.slice(0, 193)} (copy)`,
+        ...(source.description ? { description: source.description } : {}),
+        document: source.document,
+      })
+      toast.success(`Created “${copy.name}”.`)
+    } catch (error) {
+      toast.error(errorMessage(error))
+    }
+  }
 
   return (
     <div className="page">
@@ -64,6 +83,7 @@ export function PipelinesPage() {
               <PipelineTable
                 pipelines={visible}
                 onRename={(pipeline) => setDialog({ kind: 'rename', id: pipeline.id })}
+                onDuplicate={(pipeline) => void duplicate(pipeline)}
                 onDelete={(pipeline) => setDialog({ kind: 'delete', id: pipeline.id })}
               />
               {list.hasNextPage && (

@@ -1,14 +1,36 @@
 import { Link } from 'react-router'
 import { formatDateTime, formatRelative } from '../format.ts'
-import type { PipelineSummary } from '../types.ts'
+import type { JobStatus, PipelineSummary } from '../types.ts'
 
 interface PipelineTableProps {
   pipelines: PipelineSummary[]
   onRename: (pipeline: PipelineSummary) => void
+  onDuplicate: (pipeline: PipelineSummary) => void
   onDelete: (pipeline: PipelineSummary) => void
 }
 
-export function PipelineTable({ pipelines, onRename, onDelete }: PipelineTableProps) {
+/** Worst first: what needs a look leads the summary. */
+const ORDER: JobStatus[] = ['failed', 'running', 'paused', 'sleeping', 'completed']
+
+/** `1 failed · 2 sleeping`: a pipeline's jobs by status. */
+function JobSummary({ statuses }: { statuses: PipelineSummary['jobStatuses'] }) {
+  const parts = ORDER.flatMap((status) => {
+    const count = statuses?.[status] ?? 0
+    return count ? [{ status, count }] : []
+  })
+  if (parts.length === 0) return <span className="muted">No jobs</span>
+  return (
+    <span className="job-summary">
+      {parts.map(({ status, count }) => (
+        <span key={status} className={`badge status-${status}`}>
+          {count} {status}
+        </span>
+      ))}
+    </span>
+  )
+}
+
+export function PipelineTable({ pipelines, onRename, onDuplicate, onDelete }: PipelineTableProps) {
   return (
     <div className="table-wrap">
       <table className="table">
@@ -16,6 +38,7 @@ export function PipelineTable({ pipelines, onRename, onDelete }: PipelineTablePr
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Deployment</th>
+            <th scope="col">Jobs</th>
             <th scope="col">Version</th>
             <th scope="col">Updated</th>
             <th scope="col">
@@ -39,6 +62,9 @@ export function PipelineTable({ pipelines, onRename, onDelete }: PipelineTablePr
                   <span className="badge badge-success">Deployed v{pipeline.deployedVersion}</span>
                 )}
               </td>
+              <td>
+                <JobSummary statuses={pipeline.jobStatuses} />
+              </td>
               <td className="muted">v{pipeline.version}</td>
               <td className="muted">
                 <time dateTime={pipeline.updatedAt} title={formatDateTime(pipeline.updatedAt)}>
@@ -52,6 +78,13 @@ export function PipelineTable({ pipelines, onRename, onDelete }: PipelineTablePr
                   onClick={() => onRename(pipeline)}
                 >
                   Rename
+                </button>
+                <button
+                  type="button"
+                  className="button button-small button-ghost"
+                  onClick={() => onDuplicate(pipeline)}
+                >
+                  Duplicate
                 </button>
                 <button
                   type="button"

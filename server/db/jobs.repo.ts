@@ -168,6 +168,25 @@ export async function listMetrics(
 }
 
 /** The newest log entry of each job, for the canvas' node badges. */
+/** Per pipeline, how many of its jobs are in each status; removed jobs are not counted. */
+export async function jobStatusesOf(db: Executor, pipelineIds: string[]) {
+  const counts = new Map<string, Record<string, number>>()
+  if (pipelineIds.length === 0) return counts
+  const rows = await db
+    .selectFrom('jobs')
+    .select(['pipeline_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('pipeline_id', 'in', pipelineIds)
+    .where('status', '!=', 'removed')
+    .groupBy(['pipeline_id', 'status'])
+    .execute()
+  for (const row of rows) {
+    const entry = counts.get(row.pipeline_id!) ?? {}
+    entry[row.status] = Number(row.n)
+    counts.set(row.pipeline_id!, entry)
+  }
+  return counts
+}
+
 /** Each job's latest finished run: its outcome and counts. */
 export async function lastRuns(db: Executor, jobIds: string[]) {
   type LastRun = { outcome: string; added: number; removed: number; omitted: number; endedAt: string }

@@ -4,7 +4,7 @@ import { deployPipeline, invalidPipeline, markRemoved, planPipeline } from '../c
 import { lookupsFor } from '../compiler/lookups.ts'
 import { canonical } from '../compiler/plan.ts'
 import { validatePipeline } from '../compiler/validate.ts'
-import { jobsOfPipeline, lastEvents, lastRuns } from '../db/jobs.repo.ts'
+import { jobStatusesOf, jobsOfPipeline, lastEvents, lastRuns } from '../db/jobs.repo.ts'
 import { serialize } from '../db/locks.ts'
 import {
   findPipeline,
@@ -27,6 +27,7 @@ import {
   deployJson,
   listPipelinesQuery,
   pipelineJson,
+  pipelineListItemJson,
   planJson,
   rollbackBody,
   statusJson,
@@ -70,14 +71,22 @@ export const pipelineRoutes = new Hono<AppEnv>()
       summary: 'List pipelines',
       tags,
       responses: {
-        200: answer(z.array(pipelineJson), 'A page of pipelines; X-Next-Cursor when more remain'),
+        200: answer(z.array(pipelineListItemJson), 'A page of pipelines; X-Next-Cursor when more remain'),
       },
     }),
     query(listPipelinesQuery),
     async (c) => {
-      const { items, nextCursor } = await listPipelines(c.get('deps').db, c.req.valid('query'))
+      const { db } = c.get('deps')
+      const { items, nextCursor } = await listPipelines(db, c.req.valid('query'))
       if (nextCursor) c.header('X-Next-Cursor', nextCursor)
-      return c.json(items.map(toPipelineJson), 200)
+      const statuses = await jobStatusesOf(
+        db,
+        items.map((item) => item.id),
+      )
+      return c.json(
+        items.map((item) => ({ ...toPipelineJson(item), jobStatuses: statuses.get(item.id) ?? {} })),
+        200,
+      )
     },
   )
   .post(

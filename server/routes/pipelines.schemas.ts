@@ -40,6 +40,13 @@ export const pipelineJson = z.object({
   updatedAt: z.string(),
 })
 
+/** A listed pipeline: its jobs counted by status, for the list's summary. */
+export const pipelineListItemJson = pipelineJson.extend({
+  jobStatuses: z
+    .record(z.string(), z.number().int())
+    .meta({ description: 'How many of its jobs are in each status (removed jobs not counted)' }),
+})
+
 const problemJson = z.object({
   nodeId: z.string().optional(),
   edgeId: z.string().optional(),

@@ -497,6 +497,18 @@ describe.skipIf(!chromiumAvailable())('canvas editor in Chromium', () => {
     expect(findings).toEqual([])
   }, 60_000)
 
+  it('lists pipelines with their jobs’ statuses, searchable, and duplicates one as an undeployed copy', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pipelines' }).click()
+    const row = page.getByRole('row').filter({ hasText: 'Sample to warehouse' }).first()
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/\d sleeping/)
+    await row.getByRole('button', { name: 'Duplicate' }).click()
+    const copy = page.getByRole('row').filter({ hasText: 'Sample to warehouse (copy)' })
+    await expect.poll(() => copy.textContent(), { timeout: 10_000 }).toMatch(/No jobs/)
+    await page.getByLabel('Search pipelines').fill('(copy)')
+    await expect.poll(() => page.getByRole('row').count(), { timeout: 10_000 }).toBe(2)
+    await screenshot(page, 'editor-09-pipeline-list')
+  }, 60_000)
+
   it('left no console errors', () => {
     expect(problems).toEqual([])
   })
