@@ -131,7 +131,7 @@ export const pipelineEdgeSchema = z.strictObject({ id: nodeId, source: nodeId, t
 
 export const pipelineDocumentSchema = z.strictObject({
   version: z.literal(1),
-  nodes: z.array(pipelineNodeSchema).max(500),
+  nodes: z.array(pipelineNodeSchema).max(1000),
   edges: z.array(pipelineEdgeSchema).max(2000),
 })
 

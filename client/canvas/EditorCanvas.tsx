@@ -5,12 +5,22 @@ import {
   Controls,
   type Edge,
   type FinalConnectionState,
-  MiniMap,
+  getViewportForBounds,
   ReactFlow,
   useReactFlow,
+  useStore,
+  type Viewport,
 } from '@xyflow/react'
-import { type DragEvent, type MouseEvent, useCallback, useEffect, useRef, useState } from 'react'
-import { canConnect } from '../../nodes/pipeline.ts'
+import {
+  type DragEvent,
+  type MouseEvent,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from 'react'
+import { canConnect, type PipelineNode } from '../../nodes/pipeline.ts'
 import {
   addItem,
   connectNodes,
@@ -21,22 +31,37 @@ import {
   refuseConnection,
 } from './editor-actions.ts'
 import { nodeTypes } from './nodeTypes.ts'
+import { OverviewMap } from './OverviewMap.tsx'
 import { PALETTE_MIME, usePaletteItems } from './Palette.tsx'
 import type { PaletteItem } from './palette-items.ts'
 import { QuickAdd } from './QuickAdd.tsx'
 import { useCanvasStore } from './store.ts'
 import type { SluiceNode } from './types.ts'
 
-const MINIMAP_COLORS: Record<string, string> = {
-  authorization: '#a855f7',
-  source: '#2563eb',
-  destination: '#059669',
-  enrichment: '#d97706',
-  audience: '#db2777',
-  note: '#facc15',
+/** Below this zoom the dots would sit a few pixels apart: painting them would cost every pan frame. */
+const DOTS_MIN_ZOOM = 0.5
+
+function CanvasBackground() {
+  const near = useStore((state) => state.transform[2] >= DOTS_MIN_ZOOM)
+  return near ? <Background gap={20} size={1.2} color="#d5dbe5" /> : null
 }
 
-const minimapColor = (node: SluiceNode) => MINIMAP_COLORS[node.type] ?? '#94a3b8'
+/** Cards' size before React Flow measures them (see .flow-node in the styles). */
+const CARD = { width: 240, height: 120 }
+const MIN_ZOOM = 0.1
+
+/** The viewport that shows every node of a document in a canvas of `size`. */
+function fittedViewport(nodes: readonly PipelineNode[], size: { width: number; height: number }): Viewport {
+  const xs = nodes.map((node) => node.position.x)
+  const ys = nodes.map((node) => node.position.y)
+  const bounds = {
+    x: Math.min(...xs),
+    y: Math.min(...ys),
+    width: Math.max(...xs) - Math.min(...xs) + CARD.width,
+    height: Math.max(...ys) - Math.min(...ys) + CARD.height,
+  }
+  return getViewportForBounds(bounds, size.width, size.height, MIN_ZOOM, 1.1, 0.25)
+}
 
 /** Keys typed into a field belong to the field, not to the canvas' shortcuts. */
 function typingIn(target: EventTarget | null): boolean {
@@ -67,8 +92,16 @@ export function EditorCanvas({ readOnly, onHelp }: { readOnly: boolean; onHelp: 
   const items = usePaletteItems()
   const area = useRef<HTMLDivElement>(null)
   const [quickAdd, setQuickAdd] = useState<{ left: number; top: number } | null>(null)
-  // Fit a loaded pipeline into view; an empty one keeps 1:1, so the first node lands where dropped.
-  const [fitOnOpen] = useState(() => useCanvasStore.getState().nodes.length > 0)
+  // The first view, fitted to the document before anything is drawn: drawing at 1:1 and then
+  // fitting would draw every node twice (and in full detail). An empty pipeline keeps 1:1, so
+  // the first node lands where it is dropped.
+  const [size, setSize] = useState<{ width: number; height: number } | null>(null)
+  useLayoutEffect(() => {
+    const box = area.current?.getBoundingClientRect()
+    if (box) setSize({ width: box.width, height: box.height })
+  }, [])
+  const [opening] = useState(() => useCanvasStore.getState().document.nodes)
+  const defaultViewport = size && opening.length > 0 ? fittedViewport(opening, size) : undefined
 
   /** Opens the quick-add box at a point of the canvas area (the centre when none is given). */
   const openQuickAdd = useCallback((clientX?: number, clientY?: number) => {
@@ -176,40 +209,45 @@ export function EditorCanvas({ readOnly, onHelp }: { readOnly: boolean; onHelp: 
       }}
       onDoubleClick={onDoubleClick}
     >
-      <ReactFlow<SluiceNode>
-        nodes={nodes}
-        edges={edges}
-        nodeTypes={nodeTypes}
-        onNodesChange={onNodesChange}
-        onEdgesChange={onEdgesChange}
-        onNodeDragStop={(_event, _node, moved) => commitMoves(moved)}
-        onConnect={(connection) => connectNodes(connection.source, connection.target)}
-        isValidConnection={(connection) => verdictOf(connection).ok}
-        onConnectEnd={onConnectEnd}
-        onDelete={({ nodes: gone, edges: cut }) =>
-          deleteElements(
-            gone.map((node) => node.id),
-            cut.map((edge) => edge.id),
-          )
-        }
-        onPaneClick={() => select(null)}
-        nodesDraggable={!readOnly}
-        nodesConnectable={!readOnly}
-        deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
-        selectionKeyCode="Shift"
-        multiSelectionKeyCode={['Meta', 'Control']}
-        zoomOnDoubleClick={false}
-        fitView={fitOnOpen}
-        fitViewOptions={{ padding: 0.25, maxZoom: 1.1 }}
-        minZoom={0.1}
-        onlyRenderVisibleElements
-        colorMode="light"
-        aria-label="Pipeline canvas"
-      >
-        <Background gap={20} size={1.2} color="#d5dbe5" />
-        <Controls showInteractive={false} />
-        <MiniMap<SluiceNode> nodeColor={minimapColor} pannable zoomable ariaLabel="Pipeline overview" />
-      </ReactFlow>
+      {size && (
+        <ReactFlow<SluiceNode>
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          onNodesChange={onNodesChange}
+          onEdgesChange={onEdgesChange}
+          onNodeDragStart={() => useCanvasStore.getState().setDragging(true)}
+          onNodeDragStop={(_event, _node, moved) => {
+            useCanvasStore.getState().setDragging(false)
+            commitMoves(moved)
+          }}
+          onConnect={(connection) => connectNodes(connection.source, connection.target)}
+          isValidConnection={(connection) => verdictOf(connection).ok}
+          onConnectEnd={onConnectEnd}
+          onDelete={({ nodes: gone, edges: cut }) =>
+            deleteElements(
+              gone.map((node) => node.id),
+              cut.map((edge) => edge.id),
+            )
+          }
+          onPaneClick={() => select(null)}
+          nodesDraggable={!readOnly}
+          nodesConnectable={!readOnly}
+          deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
+          selectionKeyCode="Shift"
+          multiSelectionKeyCode={['Meta', 'Control']}
+          zoomOnDoubleClick={false}
+          defaultViewport={defaultViewport}
+          minZoom={MIN_ZOOM}
+          onlyRenderVisibleElements={false}
+          colorMode="light"
+          aria-label="Pipeline canvas"
+        >
+          <CanvasBackground />
+          <Controls showInteractive={false} />
+          <OverviewMap />
+        </ReactFlow>
+      )}
       {quickAdd && <QuickAdd at={quickAdd} onPick={pickQuickAdd} onClose={() => setQuickAdd(null)} />}
     </div>
   )

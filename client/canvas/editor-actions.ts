@@ -8,7 +8,6 @@ import {
   parseFragment,
   pasteFragment,
 } from './document-ops.ts'
-import { autoLayout } from './layout.ts'
 import type { PaletteItem } from './palette-items.ts'
 import { selectedNodeIds, useCanvasStore } from './store.ts'
 
@@ -81,8 +80,9 @@ export function deleteSelection() {
   )
 }
 
-/** Auto-layout: every connected node placed by dagre, one undo step. */
-export function layoutAll() {
+/** Auto-layout: every connected node placed by dagre (loaded on first use), one undo step. */
+export async function layoutAll() {
+  const { autoLayout } = await import('./layout.ts')
   const { document, nodes, commit } = state()
   const sizes = new Map(
     nodes.flatMap((node) =>

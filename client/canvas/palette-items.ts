@@ -1,6 +1,5 @@
-import { getDefaultFormState, type RJSFSchema } from '@rjsf/utils'
 import type { PipelineDocument, PipelineNode } from '../../nodes/pipeline.ts'
-import { formValidator } from '../forms/validator.ts'
+import { schemaDefaults } from '../forms/schema-defaults.ts'
 import type { JobTypeInfo, ProviderInfo } from '../types.ts'
 import { uniqueId } from './document-ops.ts'
 
@@ -36,8 +35,7 @@ const KIND_OF = { import: 'source', export: 'destination', enrichment: 'enrichme
 
 /** The config a new node starts with: every default of the job type's schema, filled in. */
 export function defaultConfig(schema: Record<string, unknown>): Record<string, unknown> {
-  const filled = getDefaultFormState(formValidator, schema as RJSFSchema, {}, schema as RJSFSchema)
-  return (filled ?? {}) as Record<string, unknown>
+  return schemaDefaults(schema)
 }
 
 const round = (position: { x: number; y: number }) => ({

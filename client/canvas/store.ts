@@ -8,7 +8,7 @@ import {
 } from '@xyflow/react'
 import { create } from 'zustand'
 import type { PipelineDocument, PipelineNode } from '../../nodes/pipeline.ts'
-import type { ValidationProblem, ValidationResult } from '../types.ts'
+import type { NodeStatus, ProviderInfo, ValidationProblem, ValidationResult } from '../types.ts'
 import { moveNodes, removeElements } from './document-ops.ts'
 import { KIND_LABELS, type SluiceNode } from './types.ts'
 
@@ -46,6 +46,17 @@ interface CanvasState {
   selectedId: string | null
   validation: ValidationResult | null
   problemsByNode: Record<string, ValidationProblem[]>
+  /**
+   * The deployed jobs' status by node, and the catalogue by provider id, copied from their queries
+   * so each of hundreds of nodes reads its own slice with a selector instead of a query observer.
+   */
+  statusByNode: Record<string, NodeStatus>
+  providers: ReadonlyMap<string, ProviderInfo>
+  /** A node is being dragged: the inspector waits, so a drag stays smooth (see PipelinePage). */
+  dragging: boolean
+  setDragging: (dragging: boolean) => void
+  setStatuses: (statuses: Record<string, NodeStatus>) => void
+  setProviders: (providers: readonly ProviderInfo[]) => void
   load: (pipelineId: string, document: PipelineDocument, version: number) => void
   /** Forgets the pipeline, so the next one opened never shows this one's nodes first. */
   reset: () => void
@@ -136,6 +147,9 @@ const EMPTY = {
   selectedId: null,
   validation: null,
   problemsByNode: {},
+  statusByNode: {},
+  providers: new Map<string, ProviderInfo>(),
+  dragging: false,
 } satisfies Partial<CanvasState>
 
 const selectedIds = (nodes: readonly SluiceNode[]) =>
@@ -162,6 +176,9 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
   return {
     ...EMPTY,
     reset: () => set(EMPTY),
+    setStatuses: (statusByNode) => set({ statusByNode }),
+    setDragging: (dragging) => set({ dragging }),
+    setProviders: (list) => set({ providers: new Map(list.map((provider) => [provider.id, provider])) }),
 
     load: (pipelineId, document, version) =>
       set((state) => {

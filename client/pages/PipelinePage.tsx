@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react'
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
 import { Link, useParams } from 'react-router'
 import { EditorCanvas } from '../canvas/EditorCanvas.tsx'
 import { addItem, layoutAll } from '../canvas/editor-actions.ts'
@@ -13,14 +13,11 @@ import { LoadError, Loading } from '../components/QueryStates.tsx'
 import { toast } from '../components/toast-store.ts'
 import { api, errorMessage, isApiError } from '../lib/api.ts'
 import { DeployDialog } from '../pipeline/DeployDialog.tsx'
-import { HistoryDialog } from '../pipeline/HistoryDialog.tsx'
-import { Inspector } from '../pipeline/inspector/Inspector.tsx'
 import { download, fileNameFor, parsePipelineFile, toPipelineFile } from '../pipeline/pipeline-file.ts'
 import { SaveIndicator } from '../pipeline/SaveIndicator.tsx'
 import { ShortcutsHelp } from '../pipeline/ShortcutsHelp.tsx'
 import { useAutosave } from '../pipeline/useAutosave.ts'
 import { ValidationPanel } from '../pipeline/ValidationPanel.tsx'
-import { CreateWizard } from '../pipeline/wizard/CreateWizard.tsx'
 import { useHasRole } from '../queries/auth.ts'
 import { usePipelineEvents } from '../queries/pipeline-events.ts'
 import {
@@ -32,6 +29,7 @@ import {
   usePlanPipeline,
   useValidatePipeline,
 } from '../queries/pipelines.ts'
+import { useProviders } from '../queries/providers.ts'
 import type { DeployPlan, DeployResult, Pipeline, ValidationProblem } from '../types.ts'
 
 /** The `errors` a 422 from plan or deploy carries in `details`, when it carries them. */
@@ -55,6 +53,17 @@ function deploySummary(result: DeployResult): string {
   const lead = first.replace(/^(\d+) /, `$1 ${noun} `)
   return `Deployed version ${result.version}: ${[lead, ...rest].join(', ')}.`
 }
+
+// Forms, charts and highlighting load when first opened, so the canvas draws without them.
+const Inspector = lazy(() =>
+  import('../pipeline/inspector/Inspector.tsx').then((module) => ({ default: module.Inspector })),
+)
+const CreateWizard = lazy(() =>
+  import('../pipeline/wizard/CreateWizard.tsx').then((module) => ({ default: module.CreateWizard })),
+)
+const HistoryDialog = lazy(() =>
+  import('../pipeline/HistoryDialog.tsx').then((module) => ({ default: module.HistoryDialog })),
+)
 
 /** The inspector panel's width with its margin (see .node-panel in the styles). */
 const INSPECTOR_WIDTH = 464
@@ -107,10 +116,14 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
   const undo = useCanvasStore((state) => state.undo)
   const redo = useCanvasStore((state) => state.redo)
   const setValidation = useCanvasStore((state) => state.setValidation)
-  const selectedId = useCanvasStore((state) => state.selectedId)
+  // A node picked up by a drag opens its inspector when it is put down, not mid-drag.
+  const selectedId = useCanvasStore((state) => (state.dragging ? null : state.selectedId))
   const readOnly = !useHasRole('editor')
   const deployed = pipeline.deployedVersion !== null
-  usePipelineStatus(pipeline.id, deployed)
+  const statuses = usePipelineStatus(pipeline.id, deployed)
+  const catalogue = useProviders()
+  useEffect(() => useCanvasStore.getState().setStatuses(statuses.data?.nodes ?? {}), [statuses.data])
+  useEffect(() => useCanvasStore.getState().setProviders(catalogue.data ?? []), [catalogue.data])
   usePipelineEvents(pipeline.id, deployed)
   const flow = useReactFlow()
   const autosave = useAutosave(pipeline.id, !readOnly)
@@ -267,10 +280,11 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
               <button
                 type="button"
                 className="button"
-                onClick={() => {
-                  layoutAll()
-                  requestAnimationFrame(() => void flow.fitView({ padding: 0.25, maxZoom: 1.1 }))
-                }}
+                onClick={() =>
+                  void layoutAll().then(() =>
+                    requestAnimationFrame(() => void flow.fitView({ padding: 0.25, maxZoom: 1.1 })),
+                  )
+                }
               >
                 Auto-layout
               </button>
@@ -362,7 +376,11 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
               </p>
             </div>
           )}
-          {selectedId && <Inspector readOnly={readOnly} />}
+          {selectedId && (
+            <Suspense fallback={<aside className="node-panel" aria-busy="true" />}>
+              <Inspector readOnly={readOnly} />
+            </Suspense>
+          )}
         </div>
       </div>
 
@@ -376,16 +394,18 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
         />
       )}
       {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
-      {wizardAt && <CreateWizard at={wizardAt} onClose={() => setWizardAt(null)} />}
-      {history && (
-        <HistoryDialog
-          pipelineId={pipeline.id}
-          deployedVersion={pipeline.deployedVersion}
-          restoring={restoring}
-          onRestore={(version) => void restore(version)}
-          onClose={() => setHistory(false)}
-        />
-      )}
+      <Suspense fallback={null}>
+        {wizardAt && <CreateWizard at={wizardAt} onClose={() => setWizardAt(null)} />}
+        {history && (
+          <HistoryDialog
+            pipelineId={pipeline.id}
+            deployedVersion={pipeline.deployedVersion}
+            restoring={restoring}
+            onRestore={(version) => void restore(version)}
+            onClose={() => setHistory(false)}
+          />
+        )}
+      </Suspense>
     </div>
   )
 }

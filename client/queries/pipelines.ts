@@ -23,11 +23,14 @@ export function usePipelines(q: string) {
   return useCursorList<PipelineSummary>(pipelineKeys.list, '/api/pipelines', { q })
 }
 
-export function usePipeline(id: string) {
-  return useQuery({
+export const pipelineQuery = (id: string) =>
+  queryOptions({
     queryKey: pipelineKeys.detail(id),
     queryFn: ({ signal }) => api.get<Pipeline>(`/api/pipelines/${encodeURIComponent(id)}`, undefined, signal),
   })
+
+export function usePipeline(id: string) {
+  return useQuery(pipelineQuery(id))
 }
 
 const statusQuery = (id: string) =>

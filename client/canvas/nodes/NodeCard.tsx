@@ -1,9 +1,8 @@
-import { Handle, Position } from '@xyflow/react'
+import { Handle, Position, useStore } from '@xyflow/react'
 import type { ReactNode } from 'react'
 import type { NodeKind } from '../../../nodes/pipeline.ts'
 import { ProviderIcon } from '../../components/ProviderIcon.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
-import { useNodeStatus } from '../../queries/pipelines.ts'
 import { HANDLES } from '../handles.ts'
 import { useCanvasStore } from '../store.ts'
 import { KIND_LABELS } from '../types.ts'
@@ -21,13 +20,31 @@ interface NodeCardProps {
   hasJob: boolean
 }
 
+/**
+ * Below this zoom a node's small print cannot be read: nodes draw only their name and status
+ * colour, which keeps a canvas of hundreds of nodes quick to draw, drag and pan (semantic zoom).
+ */
+const DETAIL_MIN_ZOOM = 0.35
+
 /** The body every node kind shares: handles, icon, name, detail, status and problem marker. */
 export function NodeCard({ id, kind, name, detail, icon, selected, hasJob }: NodeCardProps) {
   const problems = useCanvasStore((state) => state.problemsByNode[id])
-  const pipelineId = useCanvasStore((state) => state.pipelineId)
-  const status = useNodeStatus(pipelineId, id)
+  const status = useCanvasStore((state) => state.statusByNode[id])
+  const far = useStore((state) => state.transform[2] < DETAIL_MIN_ZOOM)
   const handles = HANDLES[kind]
   const classes = ['flow-node', `kind-${kind}`, selected && 'is-selected', problems && 'has-problems']
+
+  if (far)
+    return (
+      <div
+        data-testid={`node-${id}`}
+        className={[...classes, 'is-far', status && `status-${status.status}`].filter(Boolean).join(' ')}
+      >
+        {handles.input && <Handle type="target" position={Position.Left} />}
+        <span className="flow-node-name">{name}</span>
+        {handles.output && <Handle type="source" position={Position.Right} />}
+      </div>
+    )
 
   return (
     <div data-testid={`node-${id}`} className={classes.filter(Boolean).join(' ')}>
