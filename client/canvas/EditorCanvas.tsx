@@ -216,7 +216,9 @@ export function EditorCanvas({ readOnly, onHelp }: { readOnly: boolean; onHelp: 
           nodeTypes={nodeTypes}
           onNodesChange={onNodesChange}
           onEdgesChange={onEdgesChange}
-          onNodeDragStart={() => useCanvasStore.getState().setDragging(true)}
+          onMoveStart={() => area.current?.classList.add('is-moving')}
+        onMoveEnd={() => area.current?.classList.remove('is-moving')}
+        onNodeDragStart={() => useCanvasStore.getState().setDragging(true)}
           onNodeDragStop={(_event, _node, moved) => {
             useCanvasStore.getState().setDragging(false)
             commitMoves(moved)

@@ -21,8 +21,8 @@ const SIZES = (process.env.BENCH_NODES ?? '500,1000').split(',').map(Number)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 const RATIO = 1.5
 const DRAG_P95_MS = 33
-/** Pointer moves per gesture: about a second of dragging at 60 moves a second. */
-const MOVES = 60
+/** Pointer moves per gesture: about two seconds of dragging at 60 moves a second. */
+const MOVES = 120
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 

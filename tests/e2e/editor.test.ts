@@ -432,6 +432,52 @@ describe.skipIf(!chromiumAvailable())('canvas editor in Chromium', () => {
     expect(await stored()).toEqual(versions.at(-1)!.document)
   }, 90_000)
 
+  it('adds a note by the quick-add search, shows the shortcuts, and resolves a conflicting save', async () => {
+    await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } })
+    await page.keyboard.press('/')
+    const quick = page.getByRole('dialog', { name: 'Add a node' })
+    await quick.getByRole('combobox', { name: 'Node to add' }).fill('sticky')
+    await page.keyboard.press('Enter')
+    await expect.poll(() => node('note').isVisible(), { timeout: 5_000 }).toBe(true)
+    await inspector().getByLabel('Text').fill('Ask Maya before changing the table')
+    await expect.poll(() => node('note').textContent(), { timeout: 5_000 }).toMatch(/Ask Maya/)
+    await saved()
+
+    await page.keyboard.press('Escape')
+    await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } })
+    await page.keyboard.press('?')
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' })
+    expect(await help.getByText('Undo', { exact: true }).isVisible()).toBe(true)
+    await help.getByRole('button', { name: 'Close' }).click()
+
+    // Someone else saves meanwhile; the next autosave meets a newer version and asks.
+    await page.evaluate(async (id) => {
+      const current = (await (await fetch(`/api/pipelines/${id}`)).json()) as {
+        version: number
+        document: { nodes: { position: { x: number } }[] }
+      }
+      current.document.nodes[0]!.position.x += 10
+      await fetch(`/api/pipelines/${id}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ document: current.document, version: current.version }),
+      })
+    }, pipelineId)
+    await open('note')
+    await inspector().getByLabel('Text').fill('Ask Maya first')
+    const before = problems.length
+    const banner = page.getByRole('alert').filter({ hasText: 'Someone else saved this pipeline' })
+    await expect.poll(() => banner.isVisible(), { timeout: 10_000 }).toBe(true)
+    // Chromium logs the refused save (409) as a failed load; that line and only that one is expected.
+    const deliberate = problems.splice(before)
+    expect(deliberate.every((line) => /status of 409/.test(line))).toBe(true)
+    await screenshot(page, 'editor-08a-conflict')
+    await banner.getByRole('button', { name: 'Overwrite with mine' }).click()
+    await saved()
+    const note = (await stored()).nodes.find((entry) => entry.id === 'note')!
+    expect(note.data).toEqual({ text: 'Ask Maya first' })
+  }, 60_000)
+
   it('adds a source through the wizard: provider, job type, authorization, settings', async () => {
     await page.getByRole('button', { name: 'Add step by step…' }).click()
     const wizard = page.getByRole('dialog', { name: 'Add a data source or destination' })

@@ -101,3 +101,26 @@ describe('the palette', () => {
     })
   })
 })
+
+describe('schema defaults for a new node', () => {
+  it('takes each property’s default and fills nested objects, copying so nodes never share one', async () => {
+    const { schemaDefaults } = await import('../../client/forms/schema-defaults.ts')
+    const schema = {
+      type: 'object',
+      properties: {
+        table: { type: 'string', default: 'sluice_profiles' },
+        keys: { type: 'array', default: ['id'] },
+        paging: {
+          type: 'object',
+          properties: { size: { type: 'integer', default: 100 }, cursor: { type: 'string' } },
+        },
+        empty: { type: 'object', properties: { note: { type: 'string' } } },
+        plain: { type: 'string' },
+      },
+    }
+    const first = schemaDefaults(schema)
+    expect(first).toEqual({ table: 'sluice_profiles', keys: ['id'], paging: { size: 100 } })
+    ;(first.keys as string[]).push('email')
+    expect(schemaDefaults(schema).keys).toEqual(['id'])
+  })
+})
