@@ -217,8 +217,8 @@ export function EditorCanvas({ readOnly, onHelp }: { readOnly: boolean; onHelp: 
           onNodesChange={onNodesChange}
           onEdgesChange={onEdgesChange}
           onMoveStart={() => area.current?.classList.add('is-moving')}
-        onMoveEnd={() => area.current?.classList.remove('is-moving')}
-        onNodeDragStart={() => useCanvasStore.getState().setDragging(true)}
+          onMoveEnd={() => area.current?.classList.remove('is-moving')}
+          onNodeDragStart={() => useCanvasStore.getState().setDragging(true)}
           onNodeDragStop={(_event, _node, moved) => {
             useCanvasStore.getState().setDragging(false)
             commitMoves(moved)

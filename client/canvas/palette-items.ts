@@ -31,7 +31,7 @@ const GROUP_OF: Record<JobTypeInfo['direction'], PaletteGroup> = {
   export: 'Destinations',
   enrichment: 'Enrichment',
 }
-const KIND_OF = { import: 'source', export: 'destination', enrichment: 'enrichment' } as const
+export const KIND_OF = { import: 'source', export: 'destination', enrichment: 'enrichment' } as const
 
 /** The config a new node starts with: every default of the job type's schema, filled in. */
 export function defaultConfig(schema: Record<string, unknown>): Record<string, unknown> {
@@ -43,12 +43,43 @@ const round = (position: { x: number; y: number }) => ({
   y: Math.round(position.y),
 })
 
+/** Whether a provider's nodes sign in with Vault credentials (`none` is no sign-in at all). */
+export const needsCredentials = (provider: Pick<ProviderInfo, 'authMethods'>) =>
+  provider.authMethods.some((method) => method.id !== 'none')
+
+/** A job type's name on the canvas: the provider, and the job type when it has several. */
+export const jobTitle = (provider: ProviderInfo, jobType: JobTypeInfo) =>
+  provider.jobTypes.length > 1 ? `${provider.title} · ${jobType.title}` : provider.title
+
+/** A new job node of `jobType` at `position`, with the job type's defaults unless `data` says otherwise. */
+export function jobNode(
+  doc: PipelineDocument,
+  provider: ProviderInfo,
+  jobType: JobTypeInfo,
+  position: { x: number; y: number },
+  overrides: { name?: string; config?: Record<string, unknown>; cadence?: unknown } = {},
+): PipelineNode {
+  const cadence = 'cadence' in overrides ? overrides.cadence : jobType.defaultCadence
+  return {
+    id: uniqueId(doc, provider.id),
+    kind: KIND_OF[jobType.direction],
+    provider: provider.id,
+    jobType: jobType.id,
+    name: overrides.name?.trim() || jobTitle(provider, jobType),
+    position: round(position),
+    data: {
+      config: overrides.config ?? defaultConfig(jobType.configSchema),
+      ...(cadence ? { cadence: cadence as never } : {}),
+    },
+  } as PipelineNode
+}
+
 /** The palette's items from the catalogue, in group order. */
 export function paletteItems(providers: readonly ProviderInfo[]): PaletteItem[] {
   const items: PaletteItem[] = []
   for (const provider of providers) {
     for (const jobType of provider.jobTypes) {
-      const title = provider.jobTypes.length > 1 ? `${provider.title} · ${jobType.title}` : provider.title
+      const title = jobTitle(provider, jobType)
       items.push({
         key: `job:${provider.id}:${jobType.id}`,
         group: GROUP_OF[jobType.direction],
@@ -56,21 +87,10 @@ export function paletteItems(providers: readonly ProviderInfo[]): PaletteItem[] 
         description: jobType.description,
         icon: provider.icon,
         keywords: `${provider.id} ${provider.title} ${jobType.id} ${jobType.title} ${provider.description}`,
-        make: (doc, position) => ({
-          id: uniqueId(doc, provider.id),
-          kind: KIND_OF[jobType.direction],
-          provider: provider.id,
-          jobType: jobType.id,
-          name: title,
-          position: round(position),
-          data: {
-            config: defaultConfig(jobType.configSchema),
-            ...(jobType.defaultCadence ? { cadence: jobType.defaultCadence as never } : {}),
-          },
-        }),
+        make: (doc, position) => jobNode(doc, provider, jobType, position),
       })
     }
-    if (provider.authMethods.some((method) => method.id !== 'none'))
+    if (needsCredentials(provider))
       items.push({
         key: `auth:${provider.id}`,
         group: 'Authorizations',

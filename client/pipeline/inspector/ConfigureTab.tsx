@@ -2,6 +2,7 @@ import { useState } from 'react'
 import type { Cadence } from '../../../nodes/cadence.ts'
 import type { PipelineNode } from '../../../nodes/pipeline.ts'
 import { authorizationNodeOf, updateNode, wireAuthorization } from '../../canvas/document-ops.ts'
+import { needsCredentials } from '../../canvas/palette-items.ts'
 import { useCanvasStore } from '../../canvas/store.ts'
 import { Field } from '../../components/Field.tsx'
 import { SchemaForm } from '../../forms/SchemaForm.tsx'
@@ -81,9 +82,7 @@ function JobSettings({ node, edit }: { node: JobNode; edit: Edit }) {
   return (
     <>
       <p className="field-hint">{jobType.description}</p>
-      {provider.authMethods.some((method) => method.id !== 'none') && (
-        <AuthorizationPicker node={node} provider={provider} />
-      )}
+      {needsCredentials(provider) && <AuthorizationPicker node={node} provider={provider} />}
       <section aria-label="Settings" className="inspector-section">
         <h3>Settings</h3>
         <SchemaForm

@@ -1,8 +1,7 @@
 import { useState } from 'react'
 import type { Cadence } from '../../../nodes/cadence.ts'
-import type { PipelineNode } from '../../../nodes/pipeline.ts'
-import { addNode, uniqueId, wireAuthorization } from '../../canvas/document-ops.ts'
-import { defaultConfig } from '../../canvas/palette-items.ts'
+import { addNode, wireAuthorization } from '../../canvas/document-ops.ts'
+import { defaultConfig, jobNode, jobTitle, KIND_OF, needsCredentials } from '../../canvas/palette-items.ts'
 import { useCanvasStore } from '../../canvas/store.ts'
 import { Dialog } from '../../components/Dialog.tsx'
 import { Field } from '../../components/Field.tsx'
@@ -15,11 +14,7 @@ import type { JobTypeInfo, ProviderInfo } from '../../types.ts'
 import { CadenceEditor } from '../inspector/CadenceEditor.tsx'
 import { NewAuthorizationDialog } from '../inspector/NewAuthorizationDialog.tsx'
 
-const KIND_OF = { import: 'source', export: 'destination', enrichment: 'enrichment' } as const
 const STEPS = ['Provider', 'Job type', 'Authorization', 'Configure'] as const
-
-const needsCredentials = (provider: ProviderInfo) =>
-  provider.authMethods.some((method) => method.id !== 'none')
 
 /**
  * The create-new wizard, in Lytics' order: pick a provider, then what to do with it, then which
@@ -50,22 +45,14 @@ export function CreateWizard({
 
   const chooseJobType = (chosen: JobTypeInfo) => {
     setJobType(chosen)
-    setName(provider!.jobTypes.length > 1 ? `${provider!.title} · ${chosen.title}` : provider!.title)
+    setName(jobTitle(provider!, chosen))
     setConfig(defaultConfig(chosen.configSchema))
     setCadence((chosen.defaultCadence ?? undefined) as Cadence | undefined)
   }
 
   const finish = () => {
     const { document, commit } = useCanvasStore.getState()
-    const node = {
-      id: uniqueId(document, provider!.id),
-      kind: KIND_OF[jobType!.direction],
-      provider: provider!.id,
-      jobType: jobType!.id,
-      name: name.trim() || provider!.title,
-      position: { x: Math.round(at.x), y: Math.round(at.y) },
-      data: { config, ...(cadence ? { cadence } : {}) },
-    } as PipelineNode
+    const node = jobNode(document, provider!, jobType!, at, { name, config, cadence: cadence ?? null })
     let next = addNode(document, node)
     if (authorization) next = wireAuthorization(next, node.id, authorization)
     commit(next, [node.id])
