@@ -2,32 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { defaultConfig, paletteItems, searchPalette } from '../../client/canvas/palette-items.ts'
 import { formValidator } from '../../client/forms/validator.ts'
 import type { ProviderInfo } from '../../client/types.ts'
-import { toJsonSchema } from '../../nodes/define.ts'
-import { listProviders } from '../../nodes/index.ts'
+import { catalogueJson } from '../../nodes/index.ts'
 
 /** The catalogue as GET /api/providers serves it (its JSON Schemas from the zod schemas). */
-const catalogue = listProviders().map((provider) => ({
-  id: provider.id,
-  title: provider.title,
-  category: provider.category,
-  icon: provider.icon,
-  description: provider.description,
-  authMethods: provider.auth.map((method) => ({
-    id: method.id,
-    title: method.title,
-    schema: toJsonSchema(method.schema),
-  })),
-  jobTypes: provider.jobTypes.map((jobType) => ({
-    id: jobType.id,
-    title: jobType.title,
-    direction: jobType.direction,
-    description: jobType.description,
-    requiresAuthorization: jobType.requiresAuthorization,
-    configSchema: toJsonSchema(jobType.config),
-    defaultCadence: jobType.defaultCadence ?? null,
-    resetsCheckpoint: [...jobType.resetsCheckpoint],
-  })),
-})) as unknown as ProviderInfo[]
+const catalogue = catalogueJson() as unknown as ProviderInfo[]
 
 const schemaOf = (provider: string, jobType: string) =>
   catalogue.find((entry) => entry.id === provider)!.jobTypes.find((entry) => entry.id === jobType)!
