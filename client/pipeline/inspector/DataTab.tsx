@@ -73,7 +73,7 @@ export function DataTab({ node }: { node: JobNode }) {
         )}
       </div>
       {preview.isError && (
-        <p className="field-error" role="alert">
+        <p className="form-error" role="alert">
           {errorMessage(preview.error)}
         </p>
       )}

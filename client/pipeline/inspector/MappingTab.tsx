@@ -285,7 +285,7 @@ export function MappingTab({ node, readOnly }: { node: JobNode; readOnly: boolea
           </button>
         </div>
         {sampleError && (
-          <p className="field-error" role="alert">
+          <p className="form-error" role="alert">
             {errorMessage(sampleError)}
           </p>
         )}

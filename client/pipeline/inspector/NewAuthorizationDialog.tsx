@@ -84,7 +84,7 @@ export function NewAuthorizationDialog({
           />
         )}
         {create.isError && (
-          <p className="field-error" role="alert">
+          <p className="form-error" role="alert">
             {errorMessage(create.error)}
           </p>
         )}
