@@ -13,6 +13,8 @@ export interface User {
 
 export interface SetupStatus {
   required: boolean
+  /** Who the session cookie belongs to; null when nobody is signed in. */
+  user: User | null
 }
 
 export interface JobTypeInfo {

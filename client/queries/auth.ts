@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
+import { type QueryClient, queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { api, isApiError } from '../lib/api.ts'
 import type { Role, SetupStatus, User } from '../types.ts'
 
@@ -33,13 +33,23 @@ export function useHasRole(role: Role): boolean {
   return user ? RANK[user.role] >= RANK[role] : false
 }
 
-/** Whether the first admin still has to be created. It only ever turns false, when someone sets up. */
-export function useSetupStatus() {
-  return useQuery({
+/**
+ * Whether the first admin still has to be created (it only ever turns false, when someone sets
+ * up), and who is signed in: the answer seeds the session, so starting the app takes one request.
+ */
+export const setupQuery = (client: QueryClient) =>
+  queryOptions({
     queryKey: setupKey,
-    queryFn: ({ signal }) => api.get<SetupStatus>('/api/auth/setup', undefined, signal),
+    queryFn: async ({ signal }) => {
+      const status = await api.get<SetupStatus>('/api/auth/setup', undefined, signal)
+      client.setQueryData(sessionKey, status.user)
+      return status
+    },
     staleTime: Number.POSITIVE_INFINITY,
   })
+
+export function useSetupStatus() {
+  return useQuery(setupQuery(useQueryClient()))
 }
 
 /** After a session starts, read the user back from the server rather than trusting the answer's shape. */

@@ -46,15 +46,35 @@ async function startSession(c: Context<AppEnv>, userId: string): Promise<void> {
   })
 }
 
+const callerJson = userJson.extend({ via: z.enum(['session', 'token']) })
+
 export const authRoutes = new Hono<AppEnv>()
   .get(
     '/api/auth/setup',
     route('public', {
       summary: 'Whether the first admin still has to be created',
       tags: ['Auth'],
-      responses: { 200: answer(z.object({ required: z.boolean() }), 'Whether setup is still open') },
+      responses: {
+        200: answer(
+          z.object({ required: z.boolean(), user: callerJson.nullable() }),
+          'Whether setup is still open, and who this session belongs to (null when nobody is signed in)',
+        ),
+      },
     }),
-    async (c) => c.json({ required: (await countUsers(c.get('deps').db)) === 0 }, 200),
+    // The caller rides along so the app learns everything it needs to start in one request
+    // (index.html preloads this one), and a signed-out visitor's console shows no 401.
+    async (c) => {
+      const { db } = c.get('deps')
+      const principal = c.get('principal')
+      const user = principal ? await findUser(db, principal.userId) : undefined
+      return c.json(
+        {
+          required: (await countUsers(db)) === 0,
+          user: user && principal ? { ...toUserJson(user), via: principal.via } : null,
+        },
+        200,
+      )
+    },
   )
   .post(
     '/api/auth/setup',
@@ -147,7 +167,7 @@ export const authRoutes = new Hono<AppEnv>()
     route('viewer', {
       summary: 'The signed-in user',
       tags: ['Auth'],
-      responses: { 200: answer(userJson.extend({ via: z.enum(['session', 'token']) }), 'The caller') },
+      responses: { 200: answer(callerJson, 'The caller') },
     }),
     async (c) => {
       const principal = c.get('principal')!

@@ -7,9 +7,13 @@ describeEachDialect('auth and sessions', (dialect) => {
 
   it('requires setup once, then refuses a second setup', async () => {
     const { send, setupAdmin } = t()
-    expect((await send('GET', '/api/auth/setup')).json).toEqual({ required: true })
+    expect((await send('GET', '/api/auth/setup')).json).toEqual({ required: true, user: null })
     const cookie = await setupAdmin()
-    expect((await send('GET', '/api/auth/setup')).json).toEqual({ required: false })
+    expect((await send('GET', '/api/auth/setup')).json).toEqual({ required: false, user: null })
+    // With a session it also says whose, so the app starts in one round trip.
+    const mine = await send('GET', '/api/auth/setup', { cookie })
+    expect(mine.json).toMatchObject({ required: false, user: { email: 'admin@example.com', via: 'session' } })
+    expect(mine.json.user.password_hash).toBeUndefined()
     const me = await send('GET', '/api/auth/me', { cookie })
     expect(me.status).toBe(200)
     expect(me.json).toMatchObject({ email: 'admin@example.com', role: 'admin', via: 'session' })

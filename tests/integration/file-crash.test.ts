@@ -98,11 +98,15 @@ function crashes(
       sluice.process.kill('SIGKILL')
       expect((await sluice.exited).signal).toBe('SIGKILL')
       sluice = await start()
-      const after = stored()
+      // One read transaction: the restarted process keeps importing, so both reads must see the
+      // same snapshot.
+      const { after, state } = db.transaction(() => ({
+        after: stored(),
+        state: (db.prepare('select state from jobs where id = ?').get(job) as { state: string }).state,
+      }))()
       expect(after.d).toBe(after.n)
       // Rows and checkpoint commit together: finished files plus the rows read of the current one
       // (CSV rows are numbered by line, the header being line 1) are exactly what is stored.
-      const { state } = db.prepare('select state from jobs where id = ?').get(job) as { state: string }
       const checkpoint = JSON.parse(state) as { recent: unknown[]; at: { row: number } | null }
       expect(checkpoint.recent.length * ROWS + (checkpoint.at ? checkpoint.at.row - 1 : 0)).toBe(after.n)
     }
