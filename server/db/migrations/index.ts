@@ -11,6 +11,7 @@ import * as outbox from './0009-outbox.ts'
 import * as alerts from './0010-alerts.ts'
 import * as vault from './0011-vault.ts'
 import * as outboxListeners from './0012-outbox-listeners.ts'
+import * as partialJobIndexes from './0013-partial-job-indexes.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0010-alerts': alerts,
   '0011-vault': vault,
   '0012-outbox-listeners': outboxListeners,
+  '0013-partial-job-indexes': partialJobIndexes,
 }
