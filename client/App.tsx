@@ -6,6 +6,7 @@ import { Loading } from './components/QueryStates.tsx'
 import { DataKeysPage } from './pages/DataKeysPage.tsx'
 import { DataPage } from './pages/DataPage.tsx'
 import { DestinationsPage } from './pages/DestinationsPage.tsx'
+import { EnrichmentPage } from './pages/EnrichmentPage.tsx'
 import { IdentityRulesPage } from './pages/IdentityRulesPage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
 import { PipelinesPage } from './pages/PipelinesPage.tsx'
@@ -24,6 +25,8 @@ import { queryClient } from './queryClient.ts'
 // The canvas (React Flow, the edge rules and their zod schemas) loads only when a pipeline is opened.
 const loadPipelinePage = () => import('./pages/PipelinePage.tsx')
 const PipelinePage = lazy(() => loadPipelinePage().then((module) => ({ default: module.PipelinePage })))
+// Charts and highlighting stay out of the first bundle.
+const JobPage = lazy(() => import('./pages/JobPage.tsx').then((module) => ({ default: module.JobPage })))
 
 /**
  * Opening a pipeline by its URL: its code, its document and the catalogue are asked for while the
@@ -64,6 +67,15 @@ export function App() {
             />
             <Route path="sources" element={<SourcesPage />} />
             <Route path="destinations" element={<DestinationsPage />} />
+            <Route path="enrichment" element={<EnrichmentPage />} />
+            <Route
+              path="jobs/:id"
+              element={
+                <Suspense fallback={<Loading label="Loading job…" />}>
+                  <JobPage />
+                </Suspense>
+              }
+            />
             <Route path="vault" element={<VaultPage />} />
             <Route path="data" element={<DataPage />}>
               <Route index element={<Navigate to="streams" replace />} />

@@ -135,6 +135,35 @@ export interface JobSummary {
   authorization: { id: string; name: string } | null
   provider: string
   type: JobKindFilter
+  /** The provider's job type id, e.g. `events`. */
+  jobType: string
   status: JobStatus
+  pipelineId: string | null
+  nodeId: string | null
   createdAt: string
+  updatedAt: string
+}
+
+/** `GET /api/jobs/:id`: everything the job summary page shows (config without secrets). */
+export interface JobDetail extends JobSummary {
+  description: string
+  sleepReason: 'schedule' | 'retry' | 'rate_limit' | null
+  createdBy: string
+  /** Null when the user is gone. */
+  createdByName: string | null
+  updatedBy: string
+  updatedByName: string | null
+  statusChangedAt: string
+  config: unknown
+  cadence: unknown
+  mapping: unknown
+  nextRunAt: string | null
+  lastRunAt: string | null
+  lastSuccessAt: string | null
+  firstErrorAt: string | null
+  consecutiveErrors: number
+  lastError: string | null
+  checkpoint: unknown
+  failsAt: string | null
+  purgesAt: string | null
 }

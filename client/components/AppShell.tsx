@@ -1,7 +1,14 @@
 import type { ReactNode } from 'react'
 import { NavLink, Outlet } from 'react-router'
 import type { User } from '../types.ts'
-import { DataIcon, DestinationsIcon, PipelinesIcon, SourcesIcon, VaultIcon } from './icons.tsx'
+import {
+  DataIcon,
+  DestinationsIcon,
+  EnrichmentIcon,
+  PipelinesIcon,
+  SourcesIcon,
+  VaultIcon,
+} from './icons.tsx'
 import { Logo } from './Logo.tsx'
 import { UserMenu } from './UserMenu.tsx'
 
@@ -9,6 +16,7 @@ const NAV: { to: string; label: string; icon: ReactNode }[] = [
   { to: '/pipelines', label: 'Pipelines', icon: <PipelinesIcon /> },
   { to: '/sources', label: 'Sources', icon: <SourcesIcon /> },
   { to: '/destinations', label: 'Destinations', icon: <DestinationsIcon /> },
+  { to: '/enrichment', label: 'Enrichment', icon: <EnrichmentIcon /> },
   { to: '/vault', label: 'Vault', icon: <VaultIcon /> },
   { to: '/data', label: 'Data', icon: <DataIcon /> },
 ]

@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react'
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
-import { Link, useParams } from 'react-router'
+import { Link, useParams, useSearchParams } from 'react-router'
 import { EditorCanvas } from '../canvas/EditorCanvas.tsx'
 import { addItem, layoutAll } from '../canvas/editor-actions.ts'
 import { Palette } from '../canvas/Palette.tsx'
@@ -58,6 +58,10 @@ function deploySummary(result: DeployResult): string {
 const Inspector = lazy(() =>
   import('../pipeline/inspector/Inspector.tsx').then((module) => ({ default: module.Inspector })),
 )
+type WizardDirection = 'import' | 'export' | 'enrichment'
+const isWizardDirection = (value: string): value is WizardDirection =>
+  value === 'import' || value === 'export' || value === 'enrichment'
+
 const CreateWizard = lazy(() =>
   import('../pipeline/wizard/CreateWizard.tsx').then((module) => ({ default: module.CreateWizard })),
 )
@@ -160,6 +164,30 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
   }
   const addAtCentre = (item: PaletteItem) => addItem(item, freeCentre())
   const [wizardAt, setWizardAt] = useState<{ x: number; y: number } | null>(null)
+  const [wizardDirection, setWizardDirection] = useState<WizardDirection | undefined>(undefined)
+
+  // Links from elsewhere: `?node=` opens the canvas on that node (a job summary's "Open on
+  // canvas"), `?wizard=import|export|enrichment` opens the create wizard (a list's "+ Create New").
+  const [params, setParams] = useSearchParams()
+  const linkedNode = params.get('node')
+  const linkedWizard = params.get('wizard')
+  // biome-ignore lint/correctness/useExhaustiveDependencies: freeCentre reads the layout when the frame runs
+  useEffect(() => {
+    if (!loaded || (!linkedNode && !linkedWizard)) return
+    const frame = requestAnimationFrame(() => {
+      const { document: doc, select } = useCanvasStore.getState()
+      if (linkedNode && doc.nodes.some((node) => node.id === linkedNode)) {
+        select(linkedNode)
+        void flow.fitView({ nodes: [{ id: linkedNode }], maxZoom: 1, duration: 0 })
+      }
+      if (linkedWizard && !readOnly) {
+        setWizardDirection(isWizardDirection(linkedWizard) ? linkedWizard : undefined)
+        setWizardAt(freeCentre())
+      }
+      setParams({}, { replace: true })
+    })
+    return () => cancelAnimationFrame(frame)
+  }, [loaded, linkedNode, linkedWizard, flow, readOnly, setParams])
 
   const exportFile = () =>
     download(fileNameFor(pipeline.name), toPipelineFile(pipeline, useCanvasStore.getState().document))
@@ -395,7 +423,16 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
       )}
       {help && <ShortcutsHelp onClose={() => setHelp(false)} />}
       <Suspense fallback={null}>
-        {wizardAt && <CreateWizard at={wizardAt} onClose={() => setWizardAt(null)} />}
+        {wizardAt && (
+          <CreateWizard
+            at={wizardAt}
+            {...(wizardDirection ? { direction: wizardDirection } : {})}
+            onClose={() => {
+              setWizardAt(null)
+              setWizardDirection(undefined)
+            }}
+          />
+        )}
         {history && (
           <HistoryDialog
             pipelineId={pipeline.id}

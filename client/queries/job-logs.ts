@@ -58,8 +58,10 @@ export function useJobAction(pipelineId: string | null) {
   return useMutation({
     mutationFn: ({ jobId, action }: { jobId: string; action: 'pause' | 'resume' | 'run' }) =>
       api.post(`/api/jobs/${encodeURIComponent(jobId)}/${action}`),
-    onSettled: () => {
+    onSettled: (_data, _error, { jobId }) => {
       if (pipelineId) void client.invalidateQueries({ queryKey: pipelineKeys.status(pipelineId) })
+      void client.invalidateQueries({ queryKey: ['jobs', jobId, 'detail'] })
+      void client.invalidateQueries({ queryKey: ['jobs', 'list'] })
     },
   })
 }

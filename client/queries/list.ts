@@ -5,6 +5,8 @@ import { api, type Page, type Query } from '../lib/api.ts'
 interface CursorListOptions<T> {
   /** Poll every this many ms while it answers a number for the pages loaded so far; false stops. */
   refetchInterval?: (pages: Page<T>[]) => number | false
+  /** Fetch again on mount even if cached moments ago (a picker must offer what exists now). */
+  fresh?: boolean
 }
 
 /**
@@ -17,13 +19,14 @@ export function useCursorList<T>(
   query: Query,
   options: CursorListOptions<T> = {},
 ) {
-  const { refetchInterval } = options
+  const { refetchInterval, fresh } = options
   const result = useInfiniteQuery({
     queryKey: [...key, query],
     queryFn: ({ pageParam, signal }) => api.list<T>(path, { ...query, cursor: pageParam }, signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     placeholderData: keepPreviousData,
+    ...(fresh ? { refetchOnMount: 'always' as const } : {}),
     refetchInterval: (current) =>
       refetchInterval ? refetchInterval(current.state.data?.pages ?? []) : false,
   })

@@ -19,8 +19,8 @@ export const pipelineKeys = {
   status: (id: string) => ['pipelines', 'status', id] as const,
 }
 
-export function usePipelines(q: string) {
-  return useCursorList<PipelineSummary>(pipelineKeys.list, '/api/pipelines', { q })
+export function usePipelines(q: string, options: { fresh?: boolean } = {}) {
+  return useCursorList<PipelineSummary>(pipelineKeys.list, '/api/pipelines', { q }, options)
 }
 
 export const pipelineQuery = (id: string) =>

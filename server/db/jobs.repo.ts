@@ -9,12 +9,15 @@ export const JOB_SORTS = {
   status: 'status',
   provider: 'provider',
   type: 'type',
+  jobType: 'job_type',
 }
 
 export interface JobFilters extends ListQuery {
   type?: JobType[] | undefined
   status?: JobStatus[] | undefined
   provider?: string | undefined
+  /** The provider's job type id (e.g. `contacts`), not the kind. */
+  jobType?: string | undefined
   authorizationId?: string | undefined
   pipelineId?: string | undefined
   q?: string | undefined
@@ -45,12 +48,18 @@ export async function listJobs(db: Executor, filters: JobFilters) {
     : select.where('status', '!=', 'removed')
   if (filters.type?.length) select = select.where('type', 'in', filters.type)
   if (filters.provider) select = select.where('provider', '=', filters.provider)
+  if (filters.jobType) select = select.where('job_type', '=', filters.jobType)
   if (filters.authorizationId) select = select.where('authorization_id', '=', filters.authorizationId)
   if (filters.pipelineId) select = select.where('pipeline_id', '=', filters.pipelineId)
   const q = filters.q
   if (q)
     select = select.where((eb) =>
-      eb.or([containsText('name', q), containsText('provider', q), eb('id', '=', q)]),
+      eb.or([
+        containsText('name', q),
+        containsText('provider', q),
+        containsText('job_type', q),
+        eb('id', '=', q),
+      ]),
     )
   const rows = await applyPage(select, page, 'jobs').execute()
   return finishPage(rows, page, (row) => row[page.column as keyof JobListRow] as string)
@@ -100,12 +109,19 @@ export async function appendLog(
 export async function listLogs(
   db: Executor,
   jobId: string,
-  options: { after?: number; event?: string[]; limit: number },
+  options: { after?: number; before?: number; newest?: boolean; event?: string[]; limit: number },
 ) {
   let select = db.selectFrom('job_logs').selectAll().where('job_id', '=', jobId)
   if (options.after !== undefined) select = select.where('id', '>', options.after)
+  if (options.before !== undefined) select = select.where('id', '<', options.before)
   if (options.event?.length) select = select.where('event', 'in', options.event)
-  const rows = await select.orderBy('id').limit(options.limit).execute()
+  // The newest page (a live tail, or older entries on demand) is read backwards, then put in order.
+  const backwards = options.before !== undefined || options.newest === true
+  const rows = await select
+    .orderBy('id', backwards ? 'desc' : 'asc')
+    .limit(options.limit)
+    .execute()
+  if (backwards) rows.reverse()
   return rows.map((row) => ({
     id: String(row.id),
     at: row.at,

@@ -27,6 +27,12 @@ import {
 } from './jobs.schemas.ts'
 
 const tags = ['Jobs']
+
+/** One log entry as a line of the downloaded file: time, event, message and its details as JSON. */
+const logFileLine = (line: { at: string; event: string; message: string; details: unknown }) =>
+  `${line.at}\t${line.event}\t${line.message.replaceAll('\n', ' ')}${
+    line.details === null || line.details === undefined ? '' : `\t${JSON.stringify(line.details)}`
+  }\n`
 const DAY = 86_400_000
 
 async function jobOr404(c: { get(key: 'deps'): AppEnv['Variables']['deps'] }, id: string) {
@@ -96,7 +102,17 @@ async function transition(c: Context<AppEnv>, action: 'pause' | 'resume') {
 /** A job's detail with its authorization's name. */
 async function detailOf(db: Executor, config: Config, job: Job) {
   const names = await authorizationNames(db, job.authorization_id ? [job.authorization_id] : [])
-  return toJobDetail(job, config, names)
+  const people = await db
+    .selectFrom('users')
+    .select(['id', 'name'])
+    .where('id', 'in', [job.created_by, job.updated_by])
+    .execute()
+  const nameOf = (id: string) => people.find((person) => person.id === id)?.name ?? null
+  return {
+    ...toJobDetail(job, config, names),
+    createdByName: nameOf(job.created_by),
+    updatedByName: nameOf(job.updated_by),
+  }
 }
 
 export const jobRoutes = new Hono<AppEnv>()
@@ -278,17 +294,50 @@ export const jobRoutes = new Hono<AppEnv>()
     query(logsQuery),
     async (c) => {
       const job = await jobOr404(c, c.req.valid('param').id)
-      const { after, event, limit } = c.req.valid('query')
+      const { after, before, newest, event, limit } = c.req.valid('query')
       const events = event
         ?.split(',')
         .map((part) => part.trim())
         .filter(Boolean)
       const logs = await listLogs(c.get('deps').db, job.id, {
         ...(after !== undefined ? { after } : {}),
+        ...(before !== undefined ? { before } : {}),
+        ...(newest ? { newest } : {}),
         ...(events ? { event: events } : {}),
         limit,
       })
       return c.json(logs, 200)
+    },
+  )
+  .get(
+    '/api/jobs/:id/logs/download',
+    route('viewer', {
+      summary: "A job's whole log as a text file, one line per entry, oldest first",
+      tags,
+      responses: { 200: { description: 'text/plain attachment' }, 404: failure('No such job') },
+    }),
+    params(idParam),
+    async (c) => {
+      const { db } = c.get('deps')
+      const job = await jobOr404(c, c.req.valid('param').id)
+      // Page through by id so a long log streams instead of being held in memory.
+      let after = 0
+      const encoder = new TextEncoder()
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const page = await listLogs(db, job.id, { after, limit: 1000 })
+          if (page.length === 0) return controller.close()
+          after = Number(page.at(-1)!.id)
+          controller.enqueue(encoder.encode(page.map(logFileLine).join('')))
+        },
+      })
+      const file = job.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'job'
+      return new Response(body, {
+        headers: {
+          'content-type': 'text/plain; charset=utf-8',
+          'content-disposition': `attachment; filename="${file}-${job.id}.log"`,
+        },
+      })
     },
   )
   .get(

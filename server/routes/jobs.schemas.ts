@@ -18,6 +18,7 @@ export const listJobsQuery = z.strictObject({
   type: csv(['import', 'export', 'enrichment', 'system'] as const).optional(),
   status: csv(['running', 'sleeping', 'failed', 'paused', 'completed', 'removed'] as const).optional(),
   provider: z.string().max(100).optional(),
+  jobType: z.string().max(100).optional(),
   authorizationId: z.string().max(100).optional(),
   pipelineId: z.string().max(100).optional(),
   q: z.string().max(200).optional(),
@@ -31,8 +32,17 @@ export const patchJobBody = z
   .partial()
   .refine((value) => value.name !== undefined || value.description !== undefined, 'send name or description')
 
+const logId = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 export const logsQuery = z.strictObject({
-  after: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  after: logId.optional(),
+  before: logId
+    .optional()
+    .meta({ description: 'Only entries older than this id: the newest `limit` of them' }),
+  newest: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional()
+    .meta({ description: 'The newest `limit` entries (still oldest first in the answer)' }),
   event: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 })
@@ -74,7 +84,9 @@ export const jobDetailJson = jobListItemJson.extend({
   description: z.string(),
   sleepReason: z.enum(['schedule', 'retry', 'rate_limit']).nullable(),
   createdBy: z.string(),
+  createdByName: z.string().nullable().meta({ description: 'Null when the user is gone' }),
   updatedBy: z.string(),
+  updatedByName: z.string().nullable(),
   statusChangedAt: z.string(),
   config: z.unknown(),
   cadence: z.unknown(),
@@ -155,7 +167,7 @@ export function toJobDetail(
   job: Job,
   config: Config,
   names: AuthorizationNames,
-): z.infer<typeof jobDetailJson> {
+): Omit<z.infer<typeof jobDetailJson>, 'createdByName' | 'updatedByName'> {
   return {
     ...toJobListItem(job, names),
     description: job.description,

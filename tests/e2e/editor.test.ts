@@ -1,13 +1,10 @@
 import fs from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import pg from 'pg'
 import type { Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumAvailable, openBrowserSession, screenshot } from '../support/browser.ts'
+import { chromiumAvailable, openBrowserSession, screenshot, seriousA11yFindings } from '../support/browser.ts'
 import { findPostgresBin, type PostgresServer, startPostgres } from '../support/postgres.ts'
 import type { RunningSluice } from '../support/server.ts'
-
-const require = createRequire(import.meta.url)
 
 /**
  * The canvas editor in real Chromium against a real `npm start` process and a real PostgreSQL:
@@ -517,29 +514,7 @@ describe.skipIf(!chromiumAvailable())('canvas editor in Chromium', () => {
 
   it('has no serious or critical accessibility findings in the editor', async () => {
     await open('sample')
-    // Evaluated over the DevTools protocol: the app's CSP (rightly) refuses injected script tags.
-    await page.evaluate(await fs.readFile(require.resolve('axe-core/axe.min.js'), 'utf8'))
-    const findings = await page.evaluate(async () => {
-      const axe = (
-        window as unknown as {
-          axe: {
-            run: (
-              context: unknown,
-              options: unknown,
-            ) => Promise<{
-              violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[]
-            }>
-          }
-        }
-      ).axe
-      const result = await axe.run(document, { resultTypes: ['violations'] })
-      return result.violations
-        .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-        .map(
-          (violation) =>
-            `${violation.id}: ${violation.help} (${violation.nodes.map((entry) => entry.target.join(' ')).join(', ')})`,
-        )
-    })
+    const findings = await seriousA11yFindings(page)
     expect(findings).toEqual([])
   }, 60_000)
 

@@ -48,6 +48,15 @@ describeEachDialect('jobs', (dialect) => {
     expect(search.json).toHaveLength(1)
     const sorted = await send('GET', '/api/jobs?sort=-name&type=import&limit=3', { cookie: admin })
     expect(sorted.json.map((j: { name: string }) => j.name)).toEqual(['Source 59', 'Source 58', 'Source 57'])
+    const byJobType = await send('GET', '/api/jobs?jobType=file&limit=1000', { cookie: admin })
+    expect(byJobType.json.map((j: { name: string }) => j.name)).toEqual(['Warehouse CSV'])
+    const byJobTypeSort = await send('GET', '/api/jobs?sort=-jobType&limit=1', { cookie: admin })
+    expect(byJobTypeSort.json[0].jobType).toBe(
+      all.json
+        .map((j: { jobType: string }) => j.jobType)
+        .sort()
+        .at(-1),
+    )
     const paused = await send('GET', '/api/jobs?status=paused,failed', { cookie: admin })
     expect(paused.json).toEqual([])
     const badStatus = await send('GET', '/api/jobs?status=exploded', { cookie: admin })
@@ -119,6 +128,8 @@ describeEachDialect('jobs', (dialect) => {
     expect(renamed.json).toMatchObject({
       name: 'Nightly CSV',
       description: 'for finance',
+      createdByName: 'Ada Admin',
+      updatedByName: 'Ada Admin',
       failsAt: null,
       purgesAt: null,
       cadence: { after: 'upstream' },
@@ -129,6 +140,21 @@ describeEachDialect('jobs', (dialect) => {
       cookie: admin,
     })
     expect(after.json.map((l: { event: string }) => l.event)).toEqual(['Renamed'])
+    // The newest entries first (a live tail), then older ones on demand, each page oldest first.
+    const tail = await send('GET', `/api/jobs/${job.id}/logs?newest=true&limit=2`, { cookie: admin })
+    expect(tail.json.map((l: { event: string }) => l.event)).toEqual(['Renamed', 'Updated'])
+    const older = await send('GET', `/api/jobs/${job.id}/logs?before=${tail.json[0].id}&limit=2`, {
+      cookie: admin,
+    })
+    expect(older.json.map((l: { event: string }) => l.event)).toEqual(['Deployed'])
+    expect((await send('GET', `/api/jobs/${job.id}/logs?newest=yes`, { cookie: admin })).status).toBe(400)
+    const file = await send('GET', `/api/jobs/${job.id}/logs/download`, { cookie: admin })
+    expect(file.status).toBe(200)
+    expect(file.headers.get('content-disposition')).toBe(`attachment; filename="Nightly-CSV-${job.id}.log"`)
+    const lines = file.text.trimEnd().split('\n')
+    expect(lines.map((line: string) => line.split('\t')[1])).toEqual(['Deployed', 'Renamed', 'Updated'])
+    expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[^\t]+\tDeployed\t\S/)
+    expect((await send('GET', '/api/jobs/missing/logs/download', { cookie: admin })).status).toBe(404)
     const status = await send('PATCH', `/api/jobs/${job.id}`, { cookie: admin, body: { status: 'running' } })
     expect(status.status).toBe(400)
     expect(status.json.error.message).toMatch(/status/)

@@ -1,7 +1,10 @@
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { startSluice } from './server.ts'
+
+const requireHere = createRequire(import.meta.url)
 
 export const CHROMIUM = '/usr/bin/chromium'
 
@@ -71,4 +74,33 @@ export async function openBrowserSession(env: Record<string, string> = {}) {
       await sluice.stop()
     },
   }
+}
+
+/**
+ * axe-core's serious and critical findings on the page as it is now, one line each. Evaluated
+ * over the DevTools protocol: the app's CSP (rightly) refuses injected script tags.
+ */
+export async function seriousA11yFindings(page: Page): Promise<string[]> {
+  await page.evaluate(fs.readFileSync(requireHere.resolve('axe-core/axe.min.js'), 'utf8'))
+  return page.evaluate(async () => {
+    const axe = (
+      window as unknown as {
+        axe: {
+          run: (
+            context: unknown,
+            options: unknown,
+          ) => Promise<{
+            violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[]
+          }>
+        }
+      }
+    ).axe
+    const result = await axe.run(document, { resultTypes: ['violations'] })
+    return result.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) =>
+          `${violation.id}: ${violation.help} (${violation.nodes.map((entry) => entry.target.join(' ')).join(', ')})`,
+      )
+  })
 }

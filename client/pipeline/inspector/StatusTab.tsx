@@ -1,9 +1,9 @@
 import { useState } from 'react'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
-import { toast } from '../../components/toast-store.ts'
 import { formatDateTime } from '../../format.ts'
-import { errorMessage } from '../../lib/api.ts'
-import { useJobAction, useJobLogs, useJobRuns } from '../../queries/job-logs.ts'
+import { JobActions } from '../../jobs/JobActions.tsx'
+import { JobRuns } from '../../jobs/JobRuns.tsx'
+import { useJobLogs } from '../../queries/job-logs.ts'
 import { useNodeStatus } from '../../queries/pipelines.ts'
 
 const SLEEP_REASONS = {
@@ -27,16 +27,9 @@ export function StatusTab({
 }) {
   const status = useNodeStatus(pipelineId, nodeId)
   const logs = useJobLogs(status?.jobId)
-  const runs = useJobRuns(status?.jobId)
-  const action = useJobAction(pipelineId)
   const [event, setEvent] = useState('')
   if (!status) return <p className="field-hint">This node has no job yet: deploy the pipeline to run it.</p>
 
-  const act = (name: 'pause' | 'resume' | 'run', done: string) =>
-    action.mutate(
-      { jobId: status.jobId, action: name },
-      { onSuccess: () => toast.success(done), onError: (error) => toast.error(errorMessage(error)) },
-    )
   const events = [...new Set((logs.data ?? []).map((line) => line.event))].sort()
   const shown = (logs.data ?? []).filter((line) => !event || line.event === event)
   // The latest error line carries the connector's message and what to check (DESIGN.md §4).
@@ -73,59 +66,11 @@ export function StatusTab({
           <strong>Last error</strong> ({formatDateTime(lastError.at)})<p>{lastError.message}</p>
         </div>
       )}
-      {!readOnly && (
-        <div className="button-row">
-          {status.status === 'paused' ? (
-            <button type="button" className="button" onClick={() => act('resume', 'Job resumed.')}>
-              Resume
-            </button>
-          ) : (
-            <button
-              type="button"
-              className="button"
-              onClick={() => act('pause', 'Job paused.')}
-              disabled={status.status === 'completed' || status.status === 'removed'}
-            >
-              Pause
-            </button>
-          )}
-          <button
-            type="button"
-            className="button"
-            onClick={() => act('run', 'Run requested.')}
-            disabled={status.status !== 'sleeping'}
-          >
-            Run now
-          </button>
-        </div>
-      )}
-      {runs.data && runs.data.length > 0 && (
-        <section aria-label="Runs">
-          <h3>Runs</h3>
-          <table className="table table-compact">
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Added</th>
-                <th scope="col">Removed</th>
-                <th scope="col">Omitted</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.data.map((run) => (
-                <tr key={run.id} title={run.error ?? undefined}>
-                  <td>{run.startedAt ? formatDateTime(run.startedAt) : 'waiting'}</td>
-                  <td>{run.outcome ?? 'running'}</td>
-                  <td>{run.added}</td>
-                  <td>{run.removed}</td>
-                  <td>{run.omitted}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </section>
-      )}
+      {!readOnly && <JobActions jobId={status.jobId} status={status.status} pipelineId={pipelineId} />}
+      <section aria-label="Runs">
+        <h3>Runs</h3>
+        <JobRuns jobId={status.jobId} empty="No runs yet." />
+      </section>
       <section className="job-log" aria-label="Log">
         <div className="section-head">
           <h3>Log</h3>

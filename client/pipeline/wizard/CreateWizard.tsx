@@ -23,10 +23,13 @@ const STEPS = ['Provider', 'Job type', 'Authorization', 'Configure'] as const
  */
 export function CreateWizard({
   at,
+  direction,
   onClose,
 }: {
   /** Where the new node goes, in flow coordinates. */
   at: { x: number; y: number }
+  /** Only providers and job types of this direction (opened from the Sources list, say). */
+  direction?: JobTypeInfo['direction']
   onClose: () => void
 }) {
   const providers = useProviders()
@@ -59,9 +62,11 @@ export function CreateWizard({
     onClose()
   }
 
+  const jobTypesOf = (entry: ProviderInfo) =>
+    direction ? entry.jobTypes.filter((candidate) => candidate.direction === direction) : entry.jobTypes
   const list = (providers.data ?? []).filter(
     (entry) =>
-      entry.jobTypes.length > 0 &&
+      jobTypesOf(entry).length > 0 &&
       `${entry.title} ${entry.description} ${entry.category}`.toLowerCase().includes(query.toLowerCase()),
   )
   const missingAuthorization = Boolean(jobType?.requiresAuthorization && credentialsNeeded && !authorization)
@@ -99,7 +104,7 @@ export function CreateWizard({
 
       {step === 1 && provider && (
         <ul className="wizard-tiles">
-          {provider.jobTypes.map((entry) => (
+          {jobTypesOf(provider).map((entry) => (
             <li key={entry.id}>
               <button type="button" className="wizard-tile" onClick={() => chooseJobType(entry)}>
                 <strong>{entry.title}</strong>
