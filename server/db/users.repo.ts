@@ -69,3 +69,11 @@ export async function countAdmins(db: Executor): Promise<number> {
     .executeTakeFirstOrThrow()
   return Number(row.n)
 }
+
+/** Display names of the users with these ids; a removed user is simply absent. */
+export async function userNames(db: Executor, ids: readonly string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)]
+  if (unique.length === 0) return new Map()
+  const rows = await db.selectFrom('users').select(['id', 'name']).where('id', 'in', unique).execute()
+  return new Map(rows.map((row) => [row.id, row.name]))
+}

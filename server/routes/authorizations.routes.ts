@@ -12,6 +12,7 @@ import {
 import { newId } from '../db/ids.ts'
 import { appendLog } from '../db/jobs.repo.ts'
 import type { Authorization, Executor } from '../db/schema.ts'
+import { userNames } from '../db/users.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
 import type { AppEnv, Deps } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
@@ -43,6 +44,7 @@ const authorizationJson = z.object({
     .meta({ description: 'Why the credentials stopped working; reconnect to clear' }),
   expiresAt: z.string().nullable(),
   createdBy: z.string(),
+  createdByName: z.string().nullable().meta({ description: 'Null when the user is gone' }),
   createdAt: z.string(),
   updatedAt: z.string(),
   usedBy: z.array(z.string()).meta({ description: 'Ids of the jobs wired to it' }),
@@ -79,7 +81,7 @@ const testBody = z
   })
   .default({})
 
-function toJson(row: Authorization, usedBy: string[]): AuthorizationJson {
+function toJson(row: Authorization, usedBy: string[], names: ReadonlyMap<string, string>): AuthorizationJson {
   return {
     id: row.id,
     name: row.name,
@@ -90,6 +92,7 @@ function toJson(row: Authorization, usedBy: string[]): AuthorizationJson {
     error: row.error,
     expiresAt: row.expires_at,
     createdBy: row.created_by,
+    createdByName: names.get(row.created_by) ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     usedBy,
@@ -136,8 +139,12 @@ export const authorizationRoutes = new Hono<AppEnv>()
         db,
         rows.map((row) => row.id),
       )
+      const names = await userNames(
+        db,
+        rows.map((row) => row.created_by),
+      )
       return c.json(
-        rows.map((row) => toJson(row, used.get(row.id) ?? [])),
+        rows.map((row) => toJson(row, used.get(row.id) ?? [], names)),
         200,
       )
     },
@@ -190,7 +197,7 @@ export const authorizationRoutes = new Hono<AppEnv>()
           at: now,
         })
       })
-      return c.json(toJson(row, []), 201)
+      return c.json(toJson(row, [], new Map([[principal.userId, principal.name]])), 201)
     },
   )
   .get(
@@ -209,7 +216,7 @@ export const authorizationRoutes = new Hono<AppEnv>()
       const { id } = c.req.valid('param')
       const row = await requireAuthorization(db, id)
       const used = await jobsUsing(db, [id])
-      return c.json(toJson(row, used.get(id) ?? []), 200)
+      return c.json(toJson(row, used.get(id) ?? [], await userNames(db, [row.created_by])), 200)
     },
   )
   .patch(
@@ -303,7 +310,10 @@ export const authorizationRoutes = new Hono<AppEnv>()
         }
         return { row: next, used }
       })
-      return c.json(toJson(changed.row, changed.used), 200)
+      return c.json(
+        toJson(changed.row, changed.used, await userNames(deps.db, [changed.row.created_by])),
+        200,
+      )
     },
   )
   .delete(

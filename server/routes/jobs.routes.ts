@@ -6,6 +6,7 @@ import { appendLog, findJob, listJobs, listLogs, listMetrics, listRuns, updateJo
 import { serialize } from '../db/locks.ts'
 import { renameNode } from '../db/pipelines.repo.ts'
 import type { Executor, Job } from '../db/schema.ts'
+import { userNames } from '../db/users.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
 import { audit } from '../http/audit.ts'
 import type { AppEnv } from '../http/context.ts'
@@ -102,12 +103,8 @@ async function transition(c: Context<AppEnv>, action: 'pause' | 'resume') {
 /** A job's detail with its authorization's name. */
 async function detailOf(db: Executor, config: Config, job: Job) {
   const names = await authorizationNames(db, job.authorization_id ? [job.authorization_id] : [])
-  const people = await db
-    .selectFrom('users')
-    .select(['id', 'name'])
-    .where('id', 'in', [job.created_by, job.updated_by])
-    .execute()
-  const nameOf = (id: string) => people.find((person) => person.id === id)?.name ?? null
+  const people = await userNames(db, [job.created_by, job.updated_by])
+  const nameOf = (id: string) => people.get(id) ?? null
   return {
     ...toJobDetail(job, config, names),
     createdByName: nameOf(job.created_by),

@@ -58,6 +58,12 @@ describeEachDialect('the Vault: authorizations', (dialect) => {
     expect(one.json.fields.apiKey).toEqual({ set: true })
     const list = await t().send('GET', '/api/authorizations?q=acme', { cookie: viewer })
     expect(list.json.map((row: { id: string }) => row.id)).toContain(id)
+    // Who made it, by name, in every answer.
+    expect(created.json.createdByName).toBe('editor user')
+    expect(list.json.find((row: { id: string }) => row.id === id).createdByName).toBe(
+      created.json.createdByName,
+    )
+    expect(one.json.createdByName).toBe(created.json.createdByName)
     expect((await t().send('GET', '/api/authorizations?q=zzz', { cookie: viewer })).json).toEqual([])
     expect((await t().send('GET', '/api/authorizations?provider=sample', { cookie: viewer })).json).toEqual(
       [],
