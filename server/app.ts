@@ -39,11 +39,18 @@ import { userRoutes } from './routes/users.routes.ts'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i
+/**
+ * The UI's file upload (`POST /api/streams/:stream/uploads`): a bulk file, streamed like
+ * `/collect/bulk/:stream`, so it skips the API's JSON-only rule, its 1 MB limit and the realtime
+ * lane (which would hold the bulk lane back for as long as the file takes to arrive).
+ */
+const isFileUpload = (c: { req: { method: string; path: string } }) =>
+  c.req.method === 'POST' && /^\/api\/streams\/[^/]+\/uploads$/.test(c.req.path)
 
 /** A body we cannot read is refused up front; a bodiless request (a browser DELETE) sends no type. */
 const requireJson: MiddlewareHandler<AppEnv> = async (c, next) => {
   const type = c.req.header('content-type')
-  if (type && c.req.method !== 'GET' && !JSON_TYPE.test(type)) {
+  if (type && c.req.method !== 'GET' && !JSON_TYPE.test(type) && !isFileUpload(c)) {
     throw new ApiError(
       415,
       'UnsupportedMediaType',
@@ -101,24 +108,22 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
       log.info({ method: c.req.method, url: safeUrl(c.req.url), status: c.res.status, ms }, 'request')
     }
   })
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError(
-          413,
-          'PayloadTooLarge',
-          `the request body is over ${MAX_BODY_BYTES / 1024 / 1024} MB`,
-        )
-      },
-    }),
-  )
+  const apiBodyLimit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError(
+        413,
+        'PayloadTooLarge',
+        `the request body is over ${MAX_BODY_BYTES / 1024 / 1024} MB`,
+      )
+    },
+  })
+  app.use('/api/*', (c, next) => (isFileUpload(c) ? next() : apiBodyLimit(c, next)))
   // Realtime collect and the UI's requests go before the bulk lane's next transaction (lanes.ts).
   for (const path of ['/api/*', '/collect/json/*', '/v1/*']) {
     app.use(path, async (c, next) => {
       // A live event stream lasts as long as its page: it must not hold the bulk lane back.
-      if (c.req.path === '/api/events') return next()
+      if (c.req.path === '/api/events' || isFileUpload(c)) return next()
       deps.lanes.enter(path !== '/api/*')
       try {
         await next()

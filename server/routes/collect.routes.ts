@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import { receiveUpload } from '../data/bulk-upload.ts'
 import { MAX_LISTED_ERRORS, prepareRows } from '../data/collect-json.ts'
@@ -154,41 +154,7 @@ export const collectRoutes = new Hono<AppEnv>()
       },
     }),
     query(collectQuery),
-    async (c) => {
-      const stream = streamOf(c)
-      const options = c.req.valid('query')
-      const { format, gzip } = bulkFormat(
-        c.req.header('content-type'),
-        c.req.header('content-encoding'),
-        options.filename,
-      )
-      const outcome = await receiveUpload(c.get('deps'), {
-        stream,
-        body: requestBody(c),
-        format,
-        gzip,
-        options,
-        dataKeyId: c.get('dataKey')?.id ?? null,
-      }).catch(interrupted)
-      return c.json(
-        {
-          status: 200,
-          message: options.dryrun ? 'dryrun: nothing stored' : 'success',
-          data: {
-            message_count: outcome.accepted,
-            rejected_count: outcome.rejected,
-            duplicate_count: outcome.duplicates,
-            dryrun: options.dryrun,
-            droperrors: options.droperrors,
-            timestamp_field: options.timestamp_field ?? null,
-            filename: options.filename ?? null,
-            upload_id: outcome.uploadId,
-            errors: outcome.errors,
-          },
-        } satisfies z.infer<typeof collectAnswer>,
-        200,
-      )
-    },
+    (c) => answerBulk(c, c.req.valid('query')),
   )
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
@@ -220,4 +186,46 @@ function requestBody(c: {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming
   if (incoming instanceof Readable) return incoming
   return c.req.raw.body ?? emptyBody()
+}
+
+/**
+ * Receives a bulk file from the request body into `stream`'s staging and answers as the collect
+ * API does. Shared by `/collect/bulk/:stream` (data keys) and the UI's upload (signed-in editors).
+ */
+export async function answerBulk(
+  c: Context<AppEnv>,
+  options: z.infer<typeof collectQuery>,
+): Promise<Response> {
+  const stream = streamOf(c)
+  const { format, gzip } = bulkFormat(
+    c.req.header('content-type'),
+    c.req.header('content-encoding'),
+    options.filename,
+  )
+  const outcome = await receiveUpload(c.get('deps'), {
+    stream,
+    body: requestBody(c),
+    format,
+    gzip,
+    options,
+    dataKeyId: c.get('dataKey')?.id ?? null,
+  }).catch(interrupted)
+  return c.json(
+    {
+      status: 200,
+      message: options.dryrun ? 'dryrun: nothing stored' : 'success',
+      data: {
+        message_count: outcome.accepted,
+        rejected_count: outcome.rejected,
+        duplicate_count: outcome.duplicates,
+        dryrun: options.dryrun,
+        droperrors: options.droperrors,
+        timestamp_field: options.timestamp_field ?? null,
+        filename: options.filename ?? null,
+        upload_id: outcome.uploadId,
+        errors: outcome.errors,
+      },
+    } satisfies z.infer<typeof collectAnswer>,
+    200,
+  )
 }

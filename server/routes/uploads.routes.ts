@@ -1,10 +1,12 @@
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { collectQuery } from '../data/collect-options.ts'
 import { findUpload, listUploads, toUploadJson } from '../db/uploads.repo.ts'
 import { notFound } from '../errors.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { idParam, params, query } from '../http/validate.ts'
+import { answerBulk, collectAnswer } from './collect.routes.ts'
 
 const tags = ['Uploads']
 const uploadJson = z.object({
@@ -37,6 +39,22 @@ const listQuery = z.strictObject({
 })
 
 export const uploadRoutes = new Hono<AppEnv>()
+  .post(
+    '/api/streams/:stream/uploads',
+    route('editor', {
+      summary: 'Upload a file into a stream from the UI: the same as /collect/bulk/:stream, signed in',
+      description:
+        "CSV, JSON or NDJSON, optionally gzipped, streamed into staging; the answer is the collect API's. GET /api/uploads/:id shows unification progress.",
+      tags,
+      responses: {
+        200: answer(collectAnswer, 'Stored and published (or counted, with dryrun)'),
+        400: failure('Rejected rows without droperrors, or a broken file: nothing was published'),
+        415: failure('Not CSV, JSON or NDJSON'),
+      },
+    }),
+    query(collectQuery),
+    (c) => answerBulk(c, c.req.valid('query')),
+  )
   .get(
     '/api/uploads',
     route('viewer', {
