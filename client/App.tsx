@@ -8,6 +8,7 @@ import { DataPage } from './pages/DataPage.tsx'
 import { DestinationsPage } from './pages/DestinationsPage.tsx'
 import { EnrichmentPage } from './pages/EnrichmentPage.tsx'
 import { IdentityRulesPage } from './pages/IdentityRulesPage.tsx'
+import { NewUploadPage } from './pages/NewUploadPage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
 import { PipelinesPage } from './pages/PipelinesPage.tsx'
 import { ProfilePage } from './pages/ProfilePage.tsx'
@@ -84,6 +85,7 @@ export function App() {
               <Route path="profiles" element={<ProfilesPage />} />
               <Route path="profiles/:id" element={<ProfilePage />} />
               <Route path="uploads" element={<UploadsPage />} />
+              <Route path="uploads/new" element={<NewUploadPage />} />
               <Route path="keys" element={<DataKeysPage />} />
               <Route path="identity-rules" element={<IdentityRulesPage />} />
             </Route>

@@ -1,5 +1,5 @@
 import { useId, useState } from 'react'
-import { useSearchParams } from 'react-router'
+import { Link, useSearchParams } from 'react-router'
 import { EmptyState } from '../components/EmptyState.tsx'
 import { SearchIcon, UploadIcon } from '../components/icons.tsx'
 import { LoadMore } from '../components/LoadMore.tsx'
@@ -11,6 +11,7 @@ import { UPLOAD_STATUSES, type UploadStatus } from '../data/types.ts'
 import { uploadStatusLabel } from '../data/UploadStatusBadge.tsx'
 import { UploadTable } from '../data/UploadTable.tsx'
 import { useDebouncedValue } from '../hooks/useDebouncedValue.ts'
+import { useHasRole } from '../queries/auth.ts'
 import { useUploads } from '../queries/uploads.ts'
 
 /** Bulk uploads and how far each got; the list polls while any is still moving. */
@@ -23,6 +24,7 @@ export function UploadsPage() {
   const q = useDebouncedValue(search.trim())
   const uploads = useUploads({ stream, status, q })
   const statusId = useId()
+  const canEdit = useHasRole('editor')
   const filtered = q !== '' || status !== '' || stream !== ''
 
   return (
@@ -30,6 +32,13 @@ export function UploadsPage() {
       <PageHeader
         title="Uploads"
         subtitle="Files sent to the bulk collect API: rows read, stored, rejected and unified into profiles."
+        actions={
+          canEdit && (
+            <Link className="button button-primary" to="/data/uploads/new">
+              Upload a file
+            </Link>
+          )
+        }
       />
       <div className="toolbar">
         <SearchField label="Search by file name" value={search} onChange={setSearch} />
