@@ -3,6 +3,8 @@ import { Navigate, Route, Routes } from 'react-router'
 import { AuthGate } from './auth/AuthGate.tsx'
 import { AppShell } from './components/AppShell.tsx'
 import { Loading } from './components/QueryStates.tsx'
+import { AudiencePage } from './pages/AudiencePage.tsx'
+import { AudiencesPage } from './pages/AudiencesPage.tsx'
 import { DataKeysPage } from './pages/DataKeysPage.tsx'
 import { DataPage } from './pages/DataPage.tsx'
 import { DestinationsPage } from './pages/DestinationsPage.tsx'
@@ -84,6 +86,9 @@ export function App() {
               <Route path="streams/:name" element={<StreamPage />} />
               <Route path="profiles" element={<ProfilesPage />} />
               <Route path="profiles/:id" element={<ProfilePage />} />
+              <Route path="audiences" element={<AudiencesPage />} />
+              <Route path="audiences/new" element={<AudiencePage />} />
+              <Route path="audiences/:id" element={<AudiencePage />} />
               <Route path="uploads" element={<UploadsPage />} />
               <Route path="uploads/new" element={<NewUploadPage />} />
               <Route path="keys" element={<DataKeysPage />} />

@@ -4,6 +4,7 @@ import { useHasRole } from '../queries/auth.ts'
 const TABS = [
   { to: 'streams', label: 'Streams', admin: false },
   { to: 'profiles', label: 'Profiles', admin: false },
+  { to: 'audiences', label: 'Audiences', admin: false },
   { to: 'uploads', label: 'Uploads', admin: false },
   { to: 'keys', label: 'Data keys', admin: true },
   { to: 'identity-rules', label: 'Identity rules', admin: false },

@@ -19,10 +19,10 @@ function peopleCsv(): string {
 
 /**
  * The backfill upload page in real Chromium against a real `npm start`: a 50,000-row CSV with a
- * few bad rows uploads with progress, its rejects are listed with reasons, and the people it
- * brought in are found in profile search.
+ * few bad rows uploads with progress, its rejects are listed with reasons, the people it brought
+ * in are found in profile search, and an audience over them counts live as its filter changes.
  */
-describe.skipIf(!chromiumAvailable())('file upload in Chromium', () => {
+describe.skipIf(!chromiumAvailable())('file upload and audiences in Chromium', () => {
   let sluice: RunningSluice
   let page: Page
   let problems: string[]
@@ -117,6 +117,36 @@ describe.skipIf(!chromiumAvailable())('file upload in Chromium', () => {
     await visible(page.getByText(/No profiles match/))
     await screenshot(page, 'upload-03-profiles')
   }, 60_000)
+
+  it('builds an audience whose count follows the filter as it changes', async () => {
+    await page.goto(`${sluice.base}/data/audiences`)
+    await visible(page.getByRole('heading', { name: 'No audiences yet' }))
+    await page.getByRole('link', { name: 'New audience' }).first().click()
+    await page.waitForURL(/\/data\/audiences\/new$/)
+    await page.getByLabel('Name', { exact: true }).fill('Pro plan')
+    await page.getByLabel('Condition 1: attribute').fill('plan')
+    await page.getByLabel('Condition 1: value').fill('pro')
+    const count = page.getByTestId('audience-count')
+    // Every third person is on pro; one of them was a rejected row.
+    await expect.poll(() => count.textContent(), { timeout: 15_000 }).toBe('16,665 profiles')
+    await page.getByLabel('Condition 1: value').fill('free')
+    await expect.poll(() => count.textContent(), { timeout: 15_000 }).toBe('33,332 profiles')
+    await page.getByRole('checkbox', { name: 'Exclude' }).check()
+    await expect.poll(() => count.textContent(), { timeout: 15_000 }).toBe('16,665 profiles')
+    expect(await page.getByRole('region', { name: 'Who matches' }).getByRole('link').count()).toBe(10)
+    await page.getByRole('button', { name: 'JSON' }).click()
+    expect(JSON.parse(await page.getByLabel('Filter (JSON)').inputValue())).toEqual({
+      not: { field: 'plan', op: 'eq', value: 'free' },
+    })
+    await page.getByRole('button', { name: 'Save audience' }).click()
+    await page.waitForURL(/\/data\/audiences\/(?!new)[^/]+$/)
+    await visible(page.getByRole('heading', { name: 'Pro plan', level: 1 }))
+    await expect.poll(() => count.textContent(), { timeout: 15_000 }).toBe('16,665 profiles')
+    await screenshot(page, 'upload-04-audience')
+    await page.getByRole('link', { name: 'All audiences' }).click()
+    await visible(page.getByRole('link', { name: 'Pro plan' }))
+    expect(await seriousA11yFindings(page)).toEqual([])
+  }, 90_000)
 
   it('left no console errors', () => {
     expect(problems).toEqual([])

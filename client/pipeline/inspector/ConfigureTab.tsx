@@ -6,6 +6,7 @@ import { needsCredentials } from '../../canvas/palette-items.ts'
 import { useCanvasStore } from '../../canvas/store.ts'
 import { Field } from '../../components/Field.tsx'
 import { SchemaForm } from '../../forms/SchemaForm.tsx'
+import { useAudiences } from '../../queries/audiences.ts'
 import { type AuthorizationSummary, useAuthorizations } from '../../queries/authorizations.ts'
 import { useProvider } from '../../queries/providers.ts'
 import type { ProviderInfo } from '../../types.ts'
@@ -50,15 +51,10 @@ export function ConfigureTab({ node, readOnly }: { node: PipelineNode; readOnly:
         </div>
       )}
       {node.kind === 'audience' && (
-        <Field
-          label="Audience ID"
-          hint="The saved audience whose members flow on; see Audiences."
+        <AudiencePicker
           value={node.data.audienceId}
-          onChange={(event) =>
-            edit(
-              'audience',
-              (current) => ({ ...current, data: { audienceId: event.target.value } }) as PipelineNode,
-            )
+          onChange={(audienceId) =>
+            edit('audience', (current) => ({ ...current, data: { audienceId } }) as PipelineNode)
           }
         />
       )}
@@ -191,6 +187,39 @@ function AuthorizationSettings({ node }: { node: Extract<PipelineNode, { kind: '
           </option>
         ))}
       </select>
+    </div>
+  )
+}
+
+/** Picks the saved audience an audience node sends on; audiences are built on the Data pages. */
+function AudiencePicker({ value, onChange }: { value: string; onChange: (audienceId: string) => void }) {
+  const audiences = useAudiences('')
+  const known = audiences.data?.some((audience) => audience.id === value)
+  return (
+    <div className="field">
+      <label className="field-label" htmlFor="node-audience">
+        Audience
+      </label>
+      <select
+        id="node-audience"
+        className="input"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+      >
+        <option value="">Choose an audience…</option>
+        {value && !known && <option value={value}>{value} (not found)</option>}
+        {audiences.data?.map((audience) => (
+          <option key={audience.id} value={audience.id}>
+            {audience.name}
+          </option>
+        ))}
+      </select>
+      <p className="field-hint">
+        The saved audience whose members flow on.{' '}
+        <a href="/data/audiences/new" target="_blank" rel="noreferrer">
+          Build an audience
+        </a>
+      </p>
     </div>
   )
 }

@@ -1,0 +1,80 @@
+import { useState } from 'react'
+import { Link } from 'react-router'
+import { EmptyState } from '../components/EmptyState.tsx'
+import { DataIcon } from '../components/icons.tsx'
+import { PageHeader } from '../components/PageHeader.tsx'
+import { LoadError, Loading } from '../components/QueryStates.tsx'
+import { SearchField } from '../components/SearchField.tsx'
+import { formatDateTime, formatRelative } from '../format.ts'
+import { useDebouncedValue } from '../hooks/useDebouncedValue.ts'
+import { useAudiences } from '../queries/audiences.ts'
+import { useHasRole } from '../queries/auth.ts'
+
+/** Saved audiences, newest change first, searchable by name and description. */
+export function AudiencesPage() {
+  const [search, setSearch] = useState('')
+  const q = useDebouncedValue(search.trim())
+  const audiences = useAudiences(q)
+  const canEdit = useHasRole('editor')
+  const create = canEdit && (
+    <Link className="button button-primary" to="/data/audiences/new">
+      New audience
+    </Link>
+  )
+  return (
+    <>
+      <PageHeader
+        title="Audiences"
+        subtitle="Saved filters over profiles, with a live count; audience nodes send their members on."
+        actions={create}
+      />
+      <div className="toolbar">
+        <SearchField label="Search audiences" value={search} onChange={setSearch} />
+      </div>
+      {audiences.isPending ? (
+        <Loading label="Loading audiences…" />
+      ) : audiences.isError ? (
+        <LoadError error={audiences.error} onRetry={() => void audiences.refetch()} />
+      ) : audiences.data.length === 0 ? (
+        <EmptyState
+          icon={<DataIcon size={28} />}
+          title={q ? 'No audiences match' : 'No audiences yet'}
+          actions={q ? undefined : create}
+        >
+          <p>
+            {q
+              ? 'Try another search.'
+              : 'An audience picks people by their attributes and the streams they came from — say, everyone on the pro plan who signed up this year.'}
+          </p>
+        </EmptyState>
+      ) : (
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Description</th>
+                <th scope="col">Last changed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {audiences.data.map((audience) => (
+                <tr key={audience.id}>
+                  <td className="row-title">
+                    <Link to={`/data/audiences/${encodeURIComponent(audience.id)}`}>{audience.name}</Link>
+                  </td>
+                  <td className="muted">{audience.description}</td>
+                  <td className="muted">
+                    <time dateTime={audience.updatedAt} title={formatDateTime(audience.updatedAt)}>
+                      {formatRelative(audience.updatedAt)}
+                    </time>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  )
+}
