@@ -2,6 +2,7 @@ import type { ReactNode } from 'react'
 import { NavLink, Outlet } from 'react-router'
 import type { User } from '../types.ts'
 import {
+  AlertIcon,
   DataIcon,
   DestinationsIcon,
   EnrichmentIcon,
@@ -19,6 +20,7 @@ const NAV: { to: string; label: string; icon: ReactNode }[] = [
   { to: '/enrichment', label: 'Enrichment', icon: <EnrichmentIcon /> },
   { to: '/vault', label: 'Vault', icon: <VaultIcon /> },
   { to: '/data', label: 'Data', icon: <DataIcon /> },
+  { to: '/alerts', label: 'Alerts', icon: <AlertIcon /> },
 ]
 
 /** The signed-in frame: sidebar navigation, top bar with the user, and the page. */

@@ -36,6 +36,14 @@ export const SourcesIcon = ({ size }: { size?: number }) => (
   </Icon>
 )
 
+/** A bell: alert rules. */
+export const AlertIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <path d="M6 16V11a6 6 0 0 1 12 0v5l1.5 2h-15z" />
+    <path d="M10 20a2 2 0 0 0 4 0" />
+  </Icon>
+)
+
 /** A sparkle: enrichment adds attributes to profiles. */
 export const EnrichmentIcon = ({ size }: { size?: number }) => (
   <Icon size={size}>

@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromiumAvailable, openBrowserSession, screenshot, seriousA11yFindings } from '../support/browser.ts'
 import { edge, fileDestination, sampleSource } from '../support/documents.ts'
+import { webhookReceiver } from '../support/receivers.ts'
 import { ADMIN_ENV, type RunningSluice, signInRemote } from '../support/server.ts'
 
 const SECRET = 'whsec-e2e-0123456789abcdef'
@@ -218,8 +219,49 @@ describe.skipIf(!chromiumAvailable())('jobs console in Chromium', () => {
     await screenshot(page, 'jobs-04-open-on-canvas')
   }, 90_000)
 
+  it('alerts on the failing destination by webhook, once, and logs the delivery', async () => {
+    const receiver = await webhookReceiver()
+    try {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click()
+      await visible(page.getByRole('heading', { name: 'No alert rules yet' }))
+      await page.getByRole('button', { name: '+ New alert rule' }).first().click()
+      const dialog = page.getByRole('dialog', { name: 'New alert rule' })
+      await dialog.getByLabel('Name').fill('Growth webhook failing')
+      await dialog.getByLabel('Watch').selectOption({ label: 'Growth webhook' })
+      await dialog.getByLabel('Fire when').selectOption('error_streak')
+      await dialog.getByLabel('Errors in a row').fill('1')
+      await dialog.getByLabel('Webhook URL').fill(receiver.url('/alerts/secret-path'))
+      await dialog.getByRole('button', { name: 'Create rule' }).click()
+      const created = page.getByRole('dialog', { name: 'Alert rule created' })
+      await visible(created)
+      expect(await created.getByTestId('signing-secret').textContent()).toMatch(/^whsec/)
+      await created.getByRole('button', { name: 'Done' }).click()
+      const row = page.locator('tbody tr', { hasText: 'Growth webhook failing' }).first()
+      expect(await row.textContent()).toMatch(/Growth webhook: 1 errors in a row/)
+      await expect.poll(() => receiver.received.length, { timeout: 60_000 }).toBeGreaterThan(0)
+      expect(receiver.received[0]!.body).toContain('Growth webhook')
+      expect(receiver.received[0]!.headers['x-sluice-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/)
+      await row.getByRole('button', { name: 'Deliveries of Growth webhook failing' }).click()
+      const log = page.getByRole('table', { name: 'Deliveries of Growth webhook failing' })
+      await expect.poll(() => log.textContent(), { timeout: 20_000 }).toMatch(/sent/)
+      await expect.poll(() => row.textContent(), { timeout: 20_000 }).toMatch(/Firing for 1/)
+      // The webhook's URL may hold a token: only its host is ever shown.
+      expect(await page.content()).not.toContain('secret-path')
+      expect(receiver.received).toHaveLength(1)
+      await screenshot(page, 'jobs-05-alerts')
+    } finally {
+      await receiver.stop()
+    }
+  }, 120_000)
+
   it('has no serious or critical accessibility findings on the lists and the summary', async () => {
-    for (const route of ['/sources', '/destinations', '/enrichment', `/jobs/${jobIds.newsletter}`]) {
+    for (const route of [
+      '/sources',
+      '/destinations',
+      '/enrichment',
+      '/alerts',
+      `/jobs/${jobIds.newsletter}`,
+    ]) {
       await page.goto(`${sluice.base}${route}`)
       await visible(page.getByRole('heading', { level: 1 }))
       await visible(page.locator('table, .empty-state').first())
