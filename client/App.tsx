@@ -3,6 +3,7 @@ import { Navigate, Route, Routes } from 'react-router'
 import { AuthGate } from './auth/AuthGate.tsx'
 import { AppShell } from './components/AppShell.tsx'
 import { Loading } from './components/QueryStates.tsx'
+import { AdminPage } from './pages/AdminPage.tsx'
 import { AlertsPage } from './pages/AlertsPage.tsx'
 import { AudiencePage } from './pages/AudiencePage.tsx'
 import { AudiencesPage } from './pages/AudiencesPage.tsx'
@@ -73,6 +74,7 @@ export function App() {
             <Route path="destinations" element={<DestinationsPage />} />
             <Route path="enrichment" element={<EnrichmentPage />} />
             <Route path="alerts" element={<AlertsPage />} />
+            <Route path="admin" element={<AdminPage />} />
             <Route
               path="jobs/:id"
               element={

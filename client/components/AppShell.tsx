@@ -8,12 +8,13 @@ import {
   EnrichmentIcon,
   PipelinesIcon,
   SourcesIcon,
+  UsersIcon,
   VaultIcon,
 } from './icons.tsx'
 import { Logo } from './Logo.tsx'
 import { UserMenu } from './UserMenu.tsx'
 
-const NAV: { to: string; label: string; icon: ReactNode }[] = [
+const NAV: { to: string; label: string; icon: ReactNode; admin?: boolean }[] = [
   { to: '/pipelines', label: 'Pipelines', icon: <PipelinesIcon /> },
   { to: '/sources', label: 'Sources', icon: <SourcesIcon /> },
   { to: '/destinations', label: 'Destinations', icon: <DestinationsIcon /> },
@@ -21,6 +22,7 @@ const NAV: { to: string; label: string; icon: ReactNode }[] = [
   { to: '/vault', label: 'Vault', icon: <VaultIcon /> },
   { to: '/data', label: 'Data', icon: <DataIcon /> },
   { to: '/alerts', label: 'Alerts', icon: <AlertIcon /> },
+  { to: '/admin', label: 'Users', icon: <UsersIcon />, admin: true },
 ]
 
 /** The signed-in frame: sidebar navigation, top bar with the user, and the page. */
@@ -32,7 +34,7 @@ export function AppShell({ user }: { user: User }) {
           <Logo />
         </div>
         <nav aria-label="Main" className="nav">
-          {NAV.map((item) => (
+          {NAV.filter((item) => !item.admin || user.role === 'admin').map((item) => (
             <NavLink key={item.to} to={item.to} className="nav-link">
               {item.icon}
               <span>{item.label}</span>

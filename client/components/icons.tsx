@@ -36,6 +36,16 @@ export const SourcesIcon = ({ size }: { size?: number }) => (
   </Icon>
 )
 
+/** A person with a key: users and API tokens. */
+export const UsersIcon = ({ size }: { size?: number }) => (
+  <Icon size={size}>
+    <circle cx="9" cy="8" r="3.5" />
+    <path d="M3 20c0-3.3 2.7-6 6-6s6 2.7 6 6" />
+    <circle cx="18" cy="10" r="2" />
+    <path d="M18 12v6M18 15h2" />
+  </Icon>
+)
+
 /** A bell: alert rules. */
 export const AlertIcon = ({ size }: { size?: number }) => (
   <Icon size={size}>

@@ -13,7 +13,7 @@ const WRONG = 'not-the-password-at-all'
  * a password: create an authorization from the provider's form, test it (refused, then after a
  * rotation accepted), rename it, and be refused deleting it while a job uses it.
  */
-describe.skipIf(!chromiumAvailable())('vault page in Chromium', () => {
+describe.skipIf(!chromiumAvailable())('vault and admin pages in Chromium', () => {
   let sluice: RunningSluice
   let page: Page
   let problems: string[]
@@ -161,8 +161,65 @@ describe.skipIf(!chromiumAvailable())('vault page in Chromium', () => {
     expect(await seriousA11yFindings(page)).toEqual([])
   }, 30_000)
 
-  it('left no console errors but the refused delete', () => {
-    // The 409 is the deliberate refusal above; the browser logs the failed request.
-    expect(problems.filter((line) => !/status of 409/.test(line))).toEqual([])
+  it('adds a user, changes their role, and issues and revokes an API token shown once', async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click()
+    await page.waitForURL(/\/admin$/)
+    await page.getByRole('button', { name: '+ New user' }).click()
+    const dialog = page.getByRole('dialog', { name: 'New user' })
+    await dialog.getByLabel('Name').fill('Maya Marketer')
+    await dialog.getByLabel('Email').fill('maya@example.com')
+    await dialog.getByLabel('First password').fill('short')
+    await dialog.getByRole('button', { name: 'Create user' }).click()
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toMatch(/password.*8 characters/)
+    await dialog.getByLabel('First password').fill('a long enough password')
+    await dialog.getByRole('button', { name: 'Create user' }).click()
+    const maya = page.locator('tbody tr', { hasText: 'maya@example.com' })
+    await visible(maya)
+    expect(await maya.getByLabel('Role of Maya Marketer').inputValue()).toBe('editor')
+    await maya.getByLabel('Role of Maya Marketer').selectOption('viewer')
+    const api = await signInRemote(sluice.base)
+    await expect
+      .poll(
+        async () =>
+          (await api.call('GET', '/api/users')).json.find(
+            (u: { email: string }) => u.email === 'maya@example.com',
+          ).role,
+      )
+      .toBe('viewer')
+    // The admin cannot remove themself here; others can be removed.
+    expect(
+      await page.locator('tbody tr', { hasText: ADMIN_ENV.SLUICE_ADMIN_EMAIL }).getByRole('button').count(),
+    ).toBe(0)
+
+    await page.getByRole('button', { name: '+ New token' }).click()
+    const tokenDialog = page.getByRole('dialog', { name: 'New API token' })
+    await tokenDialog.getByLabel('Name').fill('Nightly report')
+    await tokenDialog.getByRole('button', { name: 'Create token' }).click()
+    const shown = page.getByRole('dialog', { name: 'API token created' }).getByTestId('token-value')
+    await visible(shown)
+    const token = (await shown.textContent())!
+    const me = await fetch(`${sluice.base}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })
+    expect(me.status).toBe(200)
+    await page.getByRole('button', { name: 'I have copied it' }).click()
+    const row = page.locator('tbody tr', { hasText: 'Nightly report' })
+    await visible(row)
+    expect(await page.content()).not.toContain(token)
+    expect(await row.textContent()).toContain(`${token.slice(0, 8)}…`)
+    await screenshot(page, 'vault-04-users-tokens')
+    expect(await seriousA11yFindings(page)).toEqual([])
+    await row.getByRole('button', { name: 'Revoke Nightly report' }).click()
+    await expect.poll(() => row.count()).toBe(0)
+    const after = await fetch(`${sluice.base}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })
+    expect(after.status).toBe(401)
+    await maya.getByRole('button', { name: 'Remove Maya Marketer' }).click()
+    await expect.poll(() => maya.count()).toBe(0)
+  }, 60_000)
+
+  it('left no console errors but the two deliberate refusals', () => {
+    // The browser logs each refused request: the in-use delete (409) and the short password (400).
+    expect(problems).toEqual([
+      'error: Failed to load resource: the server responded with a status of 409 (Conflict)',
+      'error: Failed to load resource: the server responded with a status of 400 (Bad Request)',
+    ])
   })
 })
