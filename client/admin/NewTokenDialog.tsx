@@ -1,8 +1,10 @@
-import { type FormEvent, useId, useState } from 'react'
+import { type FormEvent, useState } from 'react'
 import { CopyButton } from '../components/CopyButton.tsx'
 import { Dialog } from '../components/Dialog.tsx'
+import { DialogActions } from '../components/DialogActions.tsx'
 import { Field } from '../components/Field.tsx'
-import { errorMessage } from '../lib/api.ts'
+import { FormError } from '../components/FormError.tsx'
+import { SelectField } from '../components/SelectField.tsx'
 import { useAdminMutations } from '../queries/admin.ts'
 import type { Role } from '../types.ts'
 import { ROLES } from './NewUserDialog.tsx'
@@ -12,7 +14,6 @@ export function NewTokenDialog({ onClose }: { onClose: () => void }) {
   const { createToken } = useAdminMutations()
   const [name, setName] = useState('')
   const [role, setRole] = useState<Role>('viewer')
-  const roleId = useId()
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault()
     createToken.mutate({ name: name.trim(), role })
@@ -45,40 +46,9 @@ export function NewTokenDialog({ onClose }: { onClose: () => void }) {
           placeholder="e.g. Nightly report script"
           onChange={(change) => setName(change.target.value)}
         />
-        <div className="field">
-          <label className="field-label" htmlFor={roleId}>
-            Role
-          </label>
-          <select
-            id={roleId}
-            className="input"
-            value={role}
-            onChange={(change) => setRole(change.target.value as Role)}
-          >
-            {ROLES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
-        {createToken.isError && (
-          <p className="form-error" role="alert">
-            {errorMessage(createToken.error)}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={createToken.isPending || !name.trim()}
-          >
-            Create token
-          </button>
-        </div>
+        <SelectField label="Role" value={role} options={ROLES} onChange={setRole} />
+        <FormError error={createToken.error} />
+        <DialogActions label="Create token" onCancel={onClose} busy={createToken.isPending || !name.trim()} />
       </form>
     </Dialog>
   )

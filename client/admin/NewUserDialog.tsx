@@ -1,8 +1,10 @@
-import { type FormEvent, useId, useState } from 'react'
+import { type FormEvent, useState } from 'react'
 import { Dialog } from '../components/Dialog.tsx'
+import { DialogActions } from '../components/DialogActions.tsx'
 import { Field } from '../components/Field.tsx'
+import { FormError } from '../components/FormError.tsx'
+import { SelectField } from '../components/SelectField.tsx'
 import { toast } from '../components/toast-store.ts'
-import { errorMessage } from '../lib/api.ts'
 import { useAdminMutations } from '../queries/admin.ts'
 import type { Role } from '../types.ts'
 
@@ -19,7 +21,6 @@ export function NewUserDialog({ onClose }: { onClose: () => void }) {
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const [role, setRole] = useState<Role>('editor')
-  const roleId = useId()
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault()
     createUser.mutate(
@@ -55,36 +56,9 @@ export function NewUserDialog({ onClose }: { onClose: () => void }) {
           value={password}
           onChange={(change) => setPassword(change.target.value)}
         />
-        <div className="field">
-          <label className="field-label" htmlFor={roleId}>
-            Role
-          </label>
-          <select
-            id={roleId}
-            className="input"
-            value={role}
-            onChange={(change) => setRole(change.target.value as Role)}
-          >
-            {ROLES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
-        </div>
-        {createUser.isError && (
-          <p className="form-error" role="alert">
-            {errorMessage(createUser.error)}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={createUser.isPending}>
-            Create user
-          </button>
-        </div>
+        <SelectField label="Role" value={role} options={ROLES} onChange={setRole} />
+        <FormError error={createUser.error} />
+        <DialogActions label="Create user" onCancel={onClose} busy={createUser.isPending} />
       </form>
     </Dialog>
   )

@@ -1,8 +1,9 @@
 import { type FormEvent, useId, useState } from 'react'
 import { CopyButton } from '../components/CopyButton.tsx'
 import { Dialog } from '../components/Dialog.tsx'
+import { DialogActions } from '../components/DialogActions.tsx'
 import { Field } from '../components/Field.tsx'
-import { errorMessage } from '../lib/api.ts'
+import { FormError } from '../components/FormError.tsx'
 import { type AlertCondition, useCreateAlertRule } from '../queries/alerts.ts'
 import { useJobs } from '../queries/jobs.ts'
 
@@ -177,19 +178,8 @@ export function NewAlertDialog({ onClose }: { onClose: () => void }) {
             onChange={(change) => setEmails(change.target.value)}
           />
         )}
-        {create.isError && (
-          <p className="form-error" role="alert">
-            {errorMessage(create.error)}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={create.isPending || !name.trim()}>
-            Create rule
-          </button>
-        </div>
+        <FormError error={create.error} />
+        <DialogActions label="Create rule" onCancel={onClose} busy={create.isPending || !name.trim()} />
       </form>
     </Dialog>
   )

@@ -1,8 +1,9 @@
 import { type FormEvent, useId, useState } from 'react'
 import { useNavigate } from 'react-router'
 import { Dialog } from '../components/Dialog.tsx'
+import { DialogActions } from '../components/DialogActions.tsx'
 import { Field } from '../components/Field.tsx'
-import { errorMessage } from '../lib/api.ts'
+import { FormError } from '../components/FormError.tsx'
 import { useCreatePipeline, usePipelines } from '../queries/pipelines.ts'
 
 /**
@@ -75,19 +76,8 @@ export function CreateJobDialog({
             required
           />
         )}
-        {create.error && (
-          <p className="form-error" role="alert">
-            {errorMessage(create.error)}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button button-primary" disabled={create.isPending}>
-            Continue
-          </button>
-        </div>
+        <FormError error={create.error} />
+        <DialogActions label="Continue" onCancel={onClose} busy={create.isPending} />
       </form>
     </Dialog>
   )

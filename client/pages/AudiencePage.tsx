@@ -4,6 +4,7 @@ import type { AudienceFilter } from '../../nodes/audience.ts'
 import { ConditionRows } from '../audiences/ConditionRows.tsx'
 import { emptyRow, type FlatFilter, toFilter, toFlat } from '../audiences/flat-filter.ts'
 import { Field } from '../components/Field.tsx'
+import { FormError } from '../components/FormError.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
 import { toast } from '../components/toast-store.ts'
@@ -169,16 +170,8 @@ function AudienceBuilder({ audience }: { audience: Audience | undefined }) {
               {parsed.error ?? errorMessage(preview.error)}
             </p>
           )}
-          {save.isError && (
-            <p className="form-error" role="alert">
-              {errorMessage(save.error)}
-            </p>
-          )}
-          {remove.isError && (
-            <p className="form-error" role="alert">
-              {errorMessage(remove.error)}
-            </p>
-          )}
+          <FormError error={save.error} />
+          <FormError error={remove.error} />
           {canEdit && (
             <div className="dialog-actions">
               {audience && (

@@ -1,9 +1,10 @@
 import { type FormEvent, useState } from 'react'
 import { Dialog } from '../components/Dialog.tsx'
+import { DialogActions } from '../components/DialogActions.tsx'
 import { Field } from '../components/Field.tsx'
+import { FormError } from '../components/FormError.tsx'
 import { toast } from '../components/toast-store.ts'
 import { SchemaForm } from '../forms/SchemaForm.tsx'
-import { errorMessage } from '../lib/api.ts'
 import { type AuthorizationSummary, useUpdateAuthorization } from '../queries/authorizations.ts'
 import type { ProviderInfo } from '../types.ts'
 
@@ -86,23 +87,12 @@ export function EditAuthorizationDialog({
         ) : (
           <p className="field-hint">This provider's sign-in method is no longer offered.</p>
         )}
-        {update.isError && (
-          <p className="form-error" role="alert">
-            {errorMessage(update.error)}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={update.isPending || (mode === 'rename' ? !name.trim() : !method)}
-          >
-            {mode === 'rename' ? 'Save' : 'Rotate credentials'}
-          </button>
-        </div>
+        <FormError error={update.error} />
+        <DialogActions
+          label={mode === 'rename' ? 'Save' : 'Rotate credentials'}
+          onCancel={onClose}
+          busy={update.isPending || (mode === 'rename' ? !name.trim() : !method)}
+        />
       </form>
     </Dialog>
   )

@@ -1,9 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
 import { Dialog } from '../components/Dialog.tsx'
+import { DialogActions } from '../components/DialogActions.tsx'
 import { Field } from '../components/Field.tsx'
+import { FormError } from '../components/FormError.tsx'
 import { toast } from '../components/toast-store.ts'
-import { api, errorMessage } from '../lib/api.ts'
+import { api } from '../lib/api.ts'
 import type { ProviderInfo } from '../types.ts'
 
 interface OAuthApp {
@@ -150,23 +152,8 @@ function OAuthAppDialog({
           hint="Separated by spaces."
           onChange={(e) => setScopes(e.target.value)}
         />
-        {save.isError && (
-          <p className="form-error" role="alert">
-            {errorMessage(save.error)}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="button button-primary"
-            disabled={save.isPending || !clientId.trim()}
-          >
-            Save
-          </button>
-        </div>
+        <FormError error={save.error} />
+        <DialogActions label="Save" onCancel={onClose} busy={save.isPending || !clientId.trim()} />
       </form>
     </Dialog>
   )
