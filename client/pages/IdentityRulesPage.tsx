@@ -2,6 +2,7 @@ import { PageHeader } from '../components/PageHeader.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
 import { IdentityRulesForm } from '../data/IdentityRulesForm.tsx'
 import { IdentityRulesTable } from '../data/IdentityRulesTable.tsx'
+import { RebuildPanel } from '../data/RebuildPanel.tsx'
 import { useHasRole } from '../queries/auth.ts'
 import { useIdentityRules } from '../queries/identity-rules.ts'
 
@@ -19,7 +20,7 @@ export function IdentityRulesPage() {
       <div className="callout callout-plain">
         <p>
           Messages that share a value of one of these fields join the same profile. Changes apply to data
-          unified from now on; existing profiles keep their shape until they are rebuilt.
+          unified from now on; existing profiles keep their shape until they are rebuilt (below).
         </p>
       </div>
       {rules.isPending ? (
@@ -32,6 +33,7 @@ export function IdentityRulesPage() {
       ) : (
         <IdentityRulesTable fields={rules.data.fields} />
       )}
+      <RebuildPanel admin={admin} />
     </>
   )
 }

@@ -157,3 +157,15 @@ export const rebuildRoutes = new Hono<AppEnv>()
       return c.json(toRebuildJson(job), 200)
     },
   )
+  .get(
+    '/api/profiles/rebuilds',
+    route('viewer', {
+      summary: 'The latest profile rebuild as a list: empty before the first (a page asks without a 404)',
+      tags,
+      responses: { 200: answer(z.array(rebuildJson), 'None, or the latest rebuild') },
+    }),
+    async (c) => {
+      const job = await latestRebuild(c.get('deps').db)
+      return c.json(job ? [toRebuildJson(job)] : [], 200)
+    },
+  )

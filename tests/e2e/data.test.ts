@@ -202,6 +202,20 @@ describe.skipIf(!chromiumAvailable())('data pages in Chromium', () => {
     await screenshot(page, 'data-07-identity-rules')
   })
 
+  it('rebuilds the profiles from the identity rules page with its progress', async () => {
+    const panel = page.getByRole('region', { name: 'Rebuild' })
+    expect(await panel.getByTestId('rebuild-progress').count()).toBe(0)
+    await panel.getByRole('button', { name: 'Rebuild' }).click()
+    const progress = panel.getByTestId('rebuild-progress')
+    await expect.poll(() => progress.textContent(), { timeout: 60_000 }).toMatch(/^Done/)
+    expect(await panel.getByRole('progressbar', { name: 'Rebuild' }).getAttribute('aria-valuenow')).toBe(
+      '100',
+    )
+    // Ann, Bob and Carl: three people, the same after the rebuild as before.
+    expect(await panel.textContent()).toMatch(/3 profiles\./)
+    await screenshot(page, 'data-07b-rebuilt')
+  }, 90_000)
+
   it('deletes the profile on a privacy request and it is gone', async () => {
     await tab('Profiles').click()
     await page.getByLabel('Search by email, id or attribute').fill('ann@example.com')

@@ -53,6 +53,8 @@ describeEachDialect(
       await ticking
       const status = (await t().send('GET', '/api/profiles/rebuild', { cookie: admin })).json
       expect(status).toMatchObject({ jobId, status: 'completed', phase: 'done', percent: 100 })
+      // The same as a list, for pages that ask before any rebuild ran.
+      expect((await t().send('GET', '/api/profiles/rebuilds', { cookie: admin })).json).toEqual([status])
       return status as { replayed: number; total: number; profiles: number }
     }
 
@@ -60,6 +62,7 @@ describeEachDialect(
       admin = await t().setupAdmin()
       key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'web' } })).json.key
       expect((await t().send('GET', '/api/profiles/rebuild', { cookie: admin })).status).toBe(404)
+      expect((await t().send('GET', '/api/profiles/rebuilds', { cookie: admin })).json).toEqual([])
       // Out of order event times: the replay order differs from arrival, the result must not.
       await collect({ email: 'ann@example.com', phone: '111', plan: 'pro', ts: '2026-01-03T00:00:00Z' })
       await collect({ user_id: 'u-ann', email: 'ann@example.com', plan: 'free', ts: '2026-01-01T00:00:00Z' })
