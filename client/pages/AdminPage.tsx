@@ -25,7 +25,7 @@ export function AdminPage() {
   const users = useUsers()
   const tokens = useTokens()
   const me = useSession(true).data
-  const { setRole, deleteUser, revokeToken } = useAdminMutations()
+  const { setRole, setDisabled, deleteUser, revokeToken } = useAdminMutations()
   const [search, setSearch] = useState('')
   const [dialog, setDialog] = useState<'user' | 'token' | null>(null)
   const q = search.trim().toLowerCase()
@@ -63,6 +63,7 @@ export function AdminPage() {
                   <th scope="col">Email</th>
                   <th scope="col">Role</th>
                   <th scope="col">Last sign-in</th>
+                  <th scope="col">Status</th>
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>
@@ -95,6 +96,32 @@ export function AdminPage() {
                     </td>
                     <td>{when(user.lastLoginAt, 'Never')}</td>
                     <td>
+                      {user.disabled ? <span className="badge status-failed">Disabled</span> : 'Active'}
+                    </td>
+                    <td className="row-actions">
+                      {user.id !== me?.id && (
+                        <button
+                          type="button"
+                          className="button button-small"
+                          aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.name}`}
+                          onClick={() =>
+                            setDisabled.mutate(
+                              { id: user.id, disabled: !user.disabled },
+                              {
+                                onSuccess: () =>
+                                  toast.success(
+                                    user.disabled
+                                      ? `${user.name} can sign in again.`
+                                      : `${user.name} is disabled: signed out, tokens refused.`,
+                                  ),
+                                onError: fail,
+                              },
+                            )
+                          }
+                        >
+                          {user.disabled ? 'Enable' : 'Disable'}
+                        </button>
+                      )}
                       {user.id !== me?.id && (
                         <button
                           type="button"

@@ -9,6 +9,7 @@ export interface AdminUser {
   role: Role
   createdAt: string
   lastLoginAt: string | null
+  disabled: boolean
 }
 
 export interface ApiToken {
@@ -48,6 +49,11 @@ export function useAdminMutations() {
     setRole: useMutation({
       mutationFn: ({ id, role }: { id: string; role: Role }) =>
         api.patch<AdminUser>(`/api/users/${encodeURIComponent(id)}`, { role }),
+      onSettled: refresh('users'),
+    }),
+    setDisabled: useMutation({
+      mutationFn: ({ id, disabled }: { id: string; disabled: boolean }) =>
+        api.patch<AdminUser>(`/api/users/${encodeURIComponent(id)}`, { disabled }),
       onSettled: refresh('users'),
     }),
     deleteUser: useMutation({

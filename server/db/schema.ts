@@ -17,6 +17,8 @@ export interface UserTable {
   created_at: string
   updated_at: string
   last_login_at: string | null
+  /** Set while an admin has disabled the user: no sign-in, sessions or tokens. */
+  disabled_at: string | null
 }
 
 export interface SessionTable {

@@ -46,6 +46,7 @@ export async function findSessionPrincipal(
     ])
     .where('sessions.id', '=', id)
     .where('sessions.expires_at', '>', now)
+    .where('users.disabled_at', 'is', null)
     .executeTakeFirst()
   if (!row) return undefined
   return {

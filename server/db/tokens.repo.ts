@@ -76,6 +76,7 @@ export async function findTokenPrincipal(
       'users.role',
     ])
     .where('api_tokens.token_hash', '=', hash)
+    .where('users.disabled_at', 'is', null)
     .executeTakeFirst()
   if (!row) return undefined
   const role = RANK[row.tokenRole] < RANK[row.role] ? row.tokenRole : row.role

@@ -42,6 +42,7 @@ export async function insertUser(
     created_at: input.at,
     updated_at: input.at,
     last_login_at: null,
+    disabled_at: null,
   }
   await db.insertInto('users').values(row).execute()
   return row
@@ -66,6 +67,7 @@ export async function countAdmins(db: Executor): Promise<number> {
     .selectFrom('users')
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .where('role', '=', 'admin')
+    .where('disabled_at', 'is', null)
     .executeTakeFirstOrThrow()
   return Number(row.n)
 }

@@ -137,6 +137,9 @@ export const authRoutes = new Hono<AppEnv>()
         throw new ApiError(401, 'InvalidCredentials', 'the email or password is wrong')
       }
       await loginLimiter.succeeded(address, key)
+      // Only after the password checked out: a wrong one says nothing about the account.
+      if (user.disabled_at)
+        throw new ApiError(403, 'UserDisabled', 'this account is disabled: ask an admin to enable it')
       // Sign-ins are rare and cheap to piggyback on: expired sessions are swept here.
       await deleteExpiredSessions(db, clock.now().toISOString())
       const at = clock.now().toISOString()

@@ -27,9 +27,14 @@ const createBody = z.strictObject({
   role: roleSchema.default('viewer'),
 })
 const patchBody = z
-  .strictObject({ name: z.string().trim().min(1).max(200), role: roleSchema, password: passwordSchema })
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    role: roleSchema,
+    password: passwordSchema,
+    disabled: z.boolean().meta({ description: 'Disable (true) or enable (false) the user' }),
+  })
   .partial()
-  .refine((value) => Object.keys(value).length > 0, 'send at least one of name, role, password')
+  .refine((value) => Object.keys(value).length > 0, 'send at least one of name, role, password, disabled')
 
 const tags = ['Users']
 
@@ -107,21 +112,34 @@ export const userRoutes = new Hono<AppEnv>()
         const user = await findUser(trx, id)
         if (!user) throw notFound('user', id)
         if (input.role && input.role !== 'admin') await assertNotLastAdmin(trx, user)
+        if (input.disabled && !user.disabled_at) {
+          if (id === c.get('principal')!.userId)
+            throw new ApiError(409, 'CannotDisableSelf', 'you cannot disable yourself: ask another admin')
+          await assertNotLastAdmin(trx, user)
+        }
         await updateUser(trx, id, {
           ...(input.name ? { name: input.name } : {}),
           ...(input.role ? { role: input.role } : {}),
           ...(passwordHash ? { password_hash: passwordHash } : {}),
+          ...(input.disabled === undefined
+            ? {}
+            : { disabled_at: input.disabled ? (user.disabled_at ?? clock.now().toISOString()) : null }),
           updated_at: clock.now().toISOString(),
         })
         // A reset password or a lowered role must not leave old sessions with old rights.
-        if (passwordHash || (input.role && input.role !== user.role)) await deleteUserSessions(trx, id)
+        if (passwordHash || input.disabled || (input.role && input.role !== user.role))
+          await deleteUserSessions(trx, id)
         await audit(c, trx, {
           action:
-            input.role && input.role !== user.role
-              ? 'role changed'
-              : passwordHash
-                ? 'password reset'
-                : 'changed',
+            input.disabled !== undefined && input.disabled !== (user.disabled_at !== null)
+              ? input.disabled
+                ? 'disabled'
+                : 'enabled'
+              : input.role && input.role !== user.role
+                ? 'role changed'
+                : passwordHash
+                  ? 'password reset'
+                  : 'changed',
           entityType: 'user',
           entityId: id,
           entityName: user.email,

@@ -19,6 +19,7 @@ export const userJson = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   lastLoginAt: z.string().nullable(),
+  disabled: z.boolean().meta({ description: 'Cannot sign in; sessions and API tokens refused' }),
 })
 
 export function toUserJson(user: User): z.infer<typeof userJson> {
@@ -31,5 +32,6 @@ export function toUserJson(user: User): z.infer<typeof userJson> {
     createdAt: user.created_at,
     updatedAt: user.updated_at,
     lastLoginAt: user.last_login_at,
+    disabled: user.disabled_at !== null,
   }
 }

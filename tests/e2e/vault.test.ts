@@ -211,6 +211,16 @@ describe.skipIf(!chromiumAvailable())('vault and admin pages in Chromium', () =>
     await expect.poll(() => row.count()).toBe(0)
     const after = await fetch(`${sluice.base}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } })
     expect(after.status).toBe(401)
+    await maya.getByRole('button', { name: 'Disable Maya Marketer' }).click()
+    await expect.poll(() => maya.textContent()).toMatch(/Disabled/)
+    const login = await fetch(`${sluice.base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: sluice.base },
+      body: JSON.stringify({ email: 'maya@example.com', password: 'a long enough password' }),
+    })
+    expect(login.status).toBe(403)
+    await maya.getByRole('button', { name: 'Enable Maya Marketer' }).click()
+    await expect.poll(() => maya.textContent()).toMatch(/Active/)
     await maya.getByRole('button', { name: 'Remove Maya Marketer' }).click()
     await expect.poll(() => maya.count()).toBe(0)
   }, 60_000)

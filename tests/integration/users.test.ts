@@ -75,6 +75,50 @@ describeEachDialect('users', (dialect) => {
     expect((await send('GET', '/api/auth/me', { cookie: editor.cookie })).status).toBe(401)
   })
 
+  it('disables a user: no sign-in, no session, no token, until enabled again', async () => {
+    const { send, addUser } = t()
+    // A second admin, since only admins hold API tokens.
+    const editor = await addUser(admin, 'admin')
+    const token = await send('POST', '/api/tokens', { cookie: editor.cookie, body: { name: 'script' } })
+    expect(token.status).toBe(201)
+    const bearer = token.json.token as string
+    expect((await send('GET', '/api/auth/me', { token: bearer })).status).toBe(200)
+    const off = await send('PATCH', `/api/users/${editor.user.id}`, {
+      cookie: admin,
+      body: { disabled: true },
+    })
+    expect(off.status).toBe(200)
+    expect(off.json.disabled).toBe(true)
+    expect((await send('GET', '/api/auth/me', { cookie: editor.cookie })).status).toBe(401)
+    expect((await send('GET', '/api/auth/me', { token: bearer })).status).toBe(401)
+    const login = await send('POST', '/api/auth/login', {
+      body: { email: editor.email, password: 'password-123' },
+    })
+    expect(login.status).toBe(403)
+    expect(login.json.error.code).toBe('UserDisabled')
+    // A wrong password says nothing about the account.
+    expect(
+      (await send('POST', '/api/auth/login', { body: { email: editor.email, password: 'wrong-one-1' } }))
+        .status,
+    ).toBe(401)
+    const list = await send('GET', '/api/users', { cookie: admin })
+    expect(list.json.find((user: { id: string }) => user.id === editor.user.id).disabled).toBe(true)
+    const on = await send('PATCH', `/api/users/${editor.user.id}`, {
+      cookie: admin,
+      body: { disabled: false },
+    })
+    expect(on.json.disabled).toBe(false)
+    expect(
+      (await send('POST', '/api/auth/login', { body: { email: editor.email, password: 'password-123' } }))
+        .status,
+    ).toBe(200)
+    // Nobody disables themself, and the last admin stays.
+    const me = await send('GET', '/api/auth/me', { cookie: admin })
+    const self = await send('PATCH', `/api/users/${me.json.id}`, { cookie: admin, body: { disabled: true } })
+    expect(self.status).toBe(409)
+    expect(self.json.error.code).toBe('CannotDisableSelf')
+  })
+
   it('keeps users and tokens to admins', async () => {
     const { send, addUser } = t()
     const editor = await addUser(admin, 'editor')

@@ -12,6 +12,7 @@ import * as alerts from './0010-alerts.ts'
 import * as vault from './0011-vault.ts'
 import * as outboxListeners from './0012-outbox-listeners.ts'
 import * as partialJobIndexes from './0013-partial-job-indexes.ts'
+import * as userDisabled from './0014-user-disabled.ts'
 
 /** Every migration in order. Listed explicitly so they bundle and run the same from any cwd. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0011-vault': vault,
   '0012-outbox-listeners': outboxListeners,
   '0013-partial-job-indexes': partialJobIndexes,
+  '0014-user-disabled': userDisabled,
 }
