@@ -206,6 +206,14 @@ describe.skipIf(!chromiumAvailable())('jobs console in Chromium', () => {
       .poll(() => page.locator('.job-facts').textContent(), { timeout: 60_000 })
       .toMatch(/Marked failed/)
     await visible(page.getByRole('alert').filter({ hasText: 'Last error' }))
+    // A change made elsewhere (here through the API) shows without a reload.
+    const before = await navigations()
+    expect((await api.call('POST', `/api/jobs/${jobIds.hook}/pause`)).status).toBe(200)
+    await expect
+      .poll(() => page.locator('.job-title-row').textContent(), { timeout: 10_000 })
+      .toMatch(/Paused/)
+    expect(await navigations()).toBe(before)
+    expect((await api.call('POST', `/api/jobs/${jobIds.hook}/resume`)).status).toBe(200)
     const config = await page.getByRole('region', { name: 'Configuration' }).textContent()
     expect(config).toContain('http://127.0.0.1:9/hook')
     expect(config).toContain('X-Team')
@@ -254,7 +262,8 @@ describe.skipIf(!chromiumAvailable())('jobs console in Chromium', () => {
     }
   }, 120_000)
 
-  it('has no serious or critical accessibility findings on the lists and the summary', async () => {
+  it('has no serious or critical accessibility findings on the lists and the summary, and fits 1280×800', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 })
     for (const route of [
       '/sources',
       '/destinations',
@@ -266,6 +275,13 @@ describe.skipIf(!chromiumAvailable())('jobs console in Chromium', () => {
       await visible(page.getByRole('heading', { level: 1 }))
       await visible(page.locator('table, .empty-state').first())
       expect({ route, findings: await seriousA11yFindings(page) }).toEqual({ route, findings: [] })
+      // Nothing runs off the side: the page never needs a horizontal scroll bar.
+      const overflow = await page.evaluate(() =>
+        [document.documentElement, ...document.querySelectorAll<HTMLElement>('.page')].some(
+          (element) => element.scrollWidth > element.clientWidth + 1,
+        ),
+      )
+      expect({ route, overflow }).toEqual({ route, overflow: false })
     }
   }, 90_000)
 
