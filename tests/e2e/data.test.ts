@@ -1,6 +1,12 @@
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { chromiumAvailable, openBrowserSession, screenshot, watchConsole } from '../support/browser.ts'
+import {
+  chromiumAvailable,
+  openBrowserSession,
+  screenshot,
+  seriousA11yFindings,
+  watchConsole,
+} from '../support/browser.ts'
 import type { RunningSluice } from '../support/server.ts'
 
 const EVENTS = [
@@ -236,6 +242,34 @@ describe.skipIf(!chromiumAvailable())('data pages in Chromium', () => {
     await expect.poll(() => rowCells('web'), { timeout: 10_000 }).toEqual(['web', '1', 'just now', '30 days'])
     expect((await rowCells('crm'))[1]).toBe('1')
   })
+
+  it('has no serious or critical accessibility findings on any Data page', async () => {
+    await tab('Profiles').click()
+    await page.getByRole('link', { name: 'bob@example.com' }).click()
+    await page.waitForURL(/\/data\/profiles\/[^/]+$/)
+    const profile = new URL(page.url()).pathname
+    for (const route of [
+      '/data/streams',
+      '/data/streams/web',
+      '/data/profiles',
+      profile,
+      '/data/audiences',
+      '/data/audiences/new',
+      '/data/uploads',
+      '/data/uploads/new',
+      '/data/keys',
+      '/data/identity-rules',
+    ]) {
+      await page.goto(`${sluice.base}${route}`)
+      await visible(page.getByRole('heading', { level: 1 }))
+      await page
+        .locator('.loading')
+        .first()
+        .waitFor({ state: 'detached', timeout: 10_000 })
+        .catch(() => undefined)
+      expect({ route, findings: await seriousA11yFindings(page) }).toEqual({ route, findings: [] })
+    }
+  }, 120_000)
 
   it('shows a viewer the data without the admin and editor controls', async () => {
     const created = await page.evaluate(async () => {
