@@ -1,10 +1,9 @@
 import { useState } from 'react'
 import { AlertRuleRow } from '../alerts/AlertRuleRow.tsx'
 import { NewAlertDialog } from '../alerts/NewAlertDialog.tsx'
-import { EmptyState } from '../components/EmptyState.tsx'
 import { AlertIcon } from '../components/icons.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
-import { LoadError, Loading } from '../components/QueryStates.tsx'
+import { QueryList } from '../components/QueryList.tsx'
 import { SearchField } from '../components/SearchField.tsx'
 import { useDebouncedValue } from '../hooks/useDebouncedValue.ts'
 import { useAlertRules } from '../queries/alerts.ts'
@@ -37,49 +36,23 @@ export function AlertsPage() {
       <div className="toolbar">
         <SearchField label="Search alert rules" value={search} onChange={setSearch} />
       </div>
-      {rules.isPending ? (
-        <Loading label="Loading alert rules…" />
-      ) : rules.isError ? (
-        <LoadError error={rules.error} onRetry={() => void rules.refetch()} />
-      ) : rules.data.length === 0 ? (
-        <EmptyState
-          icon={<AlertIcon size={28} />}
-          title={q ? 'No alert rules match' : 'No alert rules yet'}
-          actions={q ? undefined : create}
-        >
-          <p>
-            {q
-              ? 'Try another search.'
-              : 'A rule watches one job or every job and fires once when it fails, keeps erroring, sleeps too long or omits too many profiles.'}
-          </p>
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Rule</th>
-                <th scope="col">Targets</th>
-                <th scope="col">Now</th>
-                <th scope="col">Enabled</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.data.map((rule) => (
-                <AlertRuleRow
-                  key={rule.id}
-                  rule={rule}
-                  jobName={rule.jobId ? nameOf(rule.jobId) : undefined}
-                  canEdit={canEdit}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryList
+        query={rules}
+        noun="alert rules"
+        searched={q !== ''}
+        icon={<AlertIcon size={28} />}
+        firstText="A rule watches one job or every job and fires once when it fails, keeps erroring, sleeps too long or omits too many profiles."
+        firstActions={create}
+        columns={['Rule', 'Targets', 'Now', 'Enabled', '']}
+        row={(rule) => (
+          <AlertRuleRow
+            key={rule.id}
+            rule={rule}
+            jobName={rule.jobId ? nameOf(rule.jobId) : undefined}
+            canEdit={canEdit}
+          />
+        )}
+      />
       {creating && <NewAlertDialog onClose={() => setCreating(false)} />}
     </div>
   )

@@ -1,9 +1,8 @@
 import { useState } from 'react'
 import { Link } from 'react-router'
-import { EmptyState } from '../components/EmptyState.tsx'
 import { DataIcon } from '../components/icons.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
-import { LoadError, Loading } from '../components/QueryStates.tsx'
+import { QueryList } from '../components/QueryList.tsx'
 import { SearchField } from '../components/SearchField.tsx'
 import { formatDateTime, formatRelative } from '../format.ts'
 import { useDebouncedValue } from '../hooks/useDebouncedValue.ts'
@@ -31,50 +30,28 @@ export function AudiencesPage() {
       <div className="toolbar">
         <SearchField label="Search audiences" value={search} onChange={setSearch} />
       </div>
-      {audiences.isPending ? (
-        <Loading label="Loading audiences…" />
-      ) : audiences.isError ? (
-        <LoadError error={audiences.error} onRetry={() => void audiences.refetch()} />
-      ) : audiences.data.length === 0 ? (
-        <EmptyState
-          icon={<DataIcon size={28} />}
-          title={q ? 'No audiences match' : 'No audiences yet'}
-          actions={q ? undefined : create}
-        >
-          <p>
-            {q
-              ? 'Try another search.'
-              : 'An audience picks people by their attributes and the streams they came from — say, everyone on the pro plan who signed up this year.'}
-          </p>
-        </EmptyState>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Description</th>
-                <th scope="col">Last changed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {audiences.data.map((audience) => (
-                <tr key={audience.id}>
-                  <td className="row-title">
-                    <Link to={`/data/audiences/${encodeURIComponent(audience.id)}`}>{audience.name}</Link>
-                  </td>
-                  <td className="muted">{audience.description}</td>
-                  <td className="muted">
-                    <time dateTime={audience.updatedAt} title={formatDateTime(audience.updatedAt)}>
-                      {formatRelative(audience.updatedAt)}
-                    </time>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <QueryList
+        query={audiences}
+        noun="audiences"
+        searched={q !== ''}
+        icon={<DataIcon size={28} />}
+        firstText="An audience picks people by their attributes and the streams they came from — say, everyone on the pro plan who signed up this year."
+        firstActions={create}
+        columns={['Name', 'Description', 'Last changed']}
+        row={(audience) => (
+          <tr key={audience.id}>
+            <td className="row-title">
+              <Link to={`/data/audiences/${encodeURIComponent(audience.id)}`}>{audience.name}</Link>
+            </td>
+            <td className="muted">{audience.description}</td>
+            <td className="muted">
+              <time dateTime={audience.updatedAt} title={formatDateTime(audience.updatedAt)}>
+                {formatRelative(audience.updatedAt)}
+              </time>
+            </td>
+          </tr>
+        )}
+      />
     </>
   )
 }
