@@ -6,11 +6,20 @@ import type {
   Provider,
   ProviderConnector,
 } from './define.ts'
+import deviceConnector from './device/device.connector.ts'
+import facebookConnector from './facebook/facebook.connector.ts'
 import fileExportConnector from './file-export/file-export.connector.ts'
+import geoipConnector from './geoip/geoip.connector.ts'
+import googleadsConnector from './google-ads/google-ads.connector.ts'
+import googlesheetsConnector from './google-sheets/google-sheets.connector.ts'
+import hubspotConnector from './hubspot/hubspot.connector.ts'
 import { registerProvider } from './index.ts'
+import mailchimpConnector from './mailchimp/mailchimp.connector.ts'
+import phoneConnector from './phone/phone.connector.ts'
 import postgresConnector from './postgres/postgres.connector.ts'
 import restConnector from './rest/rest.connector.ts'
 import s3Connector from './s3/s3.connector.ts'
+import salesforceConnector from './salesforce/salesforce.connector.ts'
 import sampleConnector from './sample/sample.connector.ts'
 import sftpConnector from './sftp/sftp.connector.ts'
 import webhookConnector from './webhook/webhook.connector.ts'
@@ -39,6 +48,15 @@ const registered: RegisteredConnector[] = [
   sftpConnector as unknown as RegisteredConnector,
   fileExportConnector,
   webhookConnector as unknown as RegisteredConnector,
+  mailchimpConnector as unknown as RegisteredConnector,
+  hubspotConnector as unknown as RegisteredConnector,
+  salesforceConnector as unknown as RegisteredConnector,
+  facebookConnector as unknown as RegisteredConnector,
+  googleadsConnector as unknown as RegisteredConnector,
+  googlesheetsConnector as unknown as RegisteredConnector,
+  geoipConnector as unknown as RegisteredConnector,
+  phoneConnector as unknown as RegisteredConnector,
+  deviceConnector as unknown as RegisteredConnector,
 ]
 
 const registry = new Map(registered.map((connector) => [connector.provider.id, connector]))

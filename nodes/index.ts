@@ -1,9 +1,18 @@
 import { collect } from './collect/collect.node.ts'
 import { type Category, type Direction, type JobType, type Provider, toJsonSchema } from './define.ts'
+import { device } from './device/device.node.ts'
+import { facebookAudiences } from './facebook/facebook.node.ts'
 import { fileExport } from './file-export/file-export.node.ts'
+import { geoip } from './geoip/geoip.node.ts'
+import { googleAds } from './google-ads/google-ads.node.ts'
+import { googleSheets } from './google-sheets/google-sheets.node.ts'
+import { hubspot } from './hubspot/hubspot.node.ts'
+import { mailchimp } from './mailchimp/mailchimp.node.ts'
+import { phone } from './phone/phone.node.ts'
 import { postgres } from './postgres/postgres.node.ts'
 import { rest } from './rest/rest.node.ts'
 import { s3 } from './s3/s3.node.ts'
+import { salesforce } from './salesforce/salesforce.node.ts'
 import { sample } from './sample/sample.node.ts'
 import { sftp } from './sftp/sftp.node.ts'
 import { webhook } from './webhook/webhook.node.ts'
@@ -12,7 +21,25 @@ import { webhook } from './webhook/webhook.node.ts'
  * The node catalogue: every provider Sluice knows. Isomorphic — the canvas and the server both
  * import it — so it never imports node:* or a connector (those live in connectors.ts).
  */
-export const providers = [sample, collect, rest, postgres, s3, sftp, fileExport, webhook] as const
+export const providers = [
+  sample,
+  collect,
+  rest,
+  postgres,
+  s3,
+  sftp,
+  googleSheets,
+  mailchimp,
+  hubspot,
+  salesforce,
+  fileExport,
+  webhook,
+  facebookAudiences,
+  googleAds,
+  geoip,
+  phone,
+  device,
+] as const
 
 export type ProviderId = (typeof providers)[number]['id']
 

@@ -12,7 +12,7 @@ export interface TokenResponse {
  * grant is recorded, and `adjust` may change an answer (refuse a revoked refresh, shorten expiry).
  */
 export async function startOAuthProvider(
-  api: () => KeyedApi,
+  api: () => Pick<KeyedApi, 'keys'>,
   adjust: (response: TokenResponse, grant: Record<string, string>) => void = () => {},
 ) {
   const server = new OAuth2Server()

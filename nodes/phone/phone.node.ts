@@ -1,0 +1,13 @@
+import { z } from 'zod'
+import { defineProvider } from '../define.ts'
+
+// PLACEHOLDER: replaced by the provider's real declaration.
+export const phone = defineProvider({
+  id: 'phone',
+  title: 'Phone numbers',
+  category: 'enrichment',
+  icon: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="12" cy="12" r="4"/></svg>',
+  description: 'Phone numbers',
+  auth: [{ id: 'none', title: 'No authorization', schema: z.strictObject({}) }],
+  jobTypes: [],
+})
