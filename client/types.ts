@@ -35,7 +35,12 @@ export interface ProviderInfo {
   /** SVG markup from the catalogue. */
   icon: string
   description: string
-  authMethods: { id: string; title: string; schema: Record<string, unknown> }[]
+  authMethods: {
+    id: string
+    title: string
+    schema: Record<string, unknown>
+    appSchema?: Record<string, unknown>
+  }[]
   jobTypes: JobTypeInfo[]
 }
 

@@ -22,6 +22,11 @@ export interface AuthMethod<S extends z.ZodObject = z.ZodObject> {
    * override, such as a sandbox) complete them.
    */
   oauth?: { authorizeUrl: string; tokenUrl: string; scopes: readonly string[] }
+  /**
+   * OAuth2 only: fields of Sluice's app at the provider that an admin enters with its client id
+   * and secret (Google Ads' developer token). They reach `ctx.credentials` under their names.
+   */
+  appFields?: z.ZodObject
 }
 
 export interface JobType<S extends z.ZodObject = z.ZodObject> {

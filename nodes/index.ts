@@ -77,7 +77,13 @@ export interface CatalogueProvider {
   category: Category
   icon: string
   description: string
-  authMethods: { id: string; title: string; schema: Record<string, unknown> }[]
+  authMethods: {
+    id: string
+    title: string
+    schema: Record<string, unknown>
+    /** OAuth2: fields of Sluice's app an admin enters with its client id (a developer token). */
+    appSchema?: Record<string, unknown>
+  }[]
   jobTypes: {
     id: string
     title: string
@@ -102,6 +108,7 @@ export function catalogueJson(): CatalogueProvider[] {
       id: method.id,
       title: method.title,
       schema: toJsonSchema(method.schema),
+      ...(method.appFields ? { appSchema: toJsonSchema(method.appFields) } : {}),
     })),
     jobTypes: provider.jobTypes.map((jobType) => ({
       id: jobType.id,

@@ -14,6 +14,8 @@ interface OAuthApp {
   authorizeUrl: string
   tokenUrl: string
   scopes: string[]
+  apiUrl: string | null
+  appFields: Record<string, unknown>
   redirectUri: string
   updatedAt: string
 }
@@ -101,6 +103,17 @@ function OAuthAppDialog({
   const [authorizeUrl, setAuthorizeUrl] = useState(app?.authorizeUrl ?? '')
   const [tokenUrl, setTokenUrl] = useState(app?.tokenUrl ?? '')
   const [scopes, setScopes] = useState((app?.scopes ?? []).join(' '))
+  const [apiUrl, setApiUrl] = useState(app?.apiUrl ?? '')
+  const appFields = appFieldsOf(provider)
+  // Stored secrets show empty; sending `{ set: true }` for one left empty keeps it.
+  const [appValues, setAppValues] = useState<Record<string, string>>(() =>
+    Object.fromEntries(
+      appFields.map((field) => {
+        const stored = app?.appFields[field.name]
+        return [field.name, typeof stored === 'string' ? stored : '']
+      }),
+    ),
+  )
   const save = useMutation({
     mutationFn: () =>
       api.put(`/api/oauth/clients/${encodeURIComponent(provider.id)}`, {
@@ -109,6 +122,20 @@ function OAuthAppDialog({
         ...(authorizeUrl.trim() ? { authorizeUrl: authorizeUrl.trim() } : {}),
         ...(tokenUrl.trim() ? { tokenUrl: tokenUrl.trim() } : {}),
         scopes: scopes.split(/[\s,]+/).filter(Boolean),
+        ...(apiUrl.trim() ? { apiUrl: apiUrl.trim() } : {}),
+        ...(appFields.length
+          ? {
+              appFields: Object.fromEntries(
+                appFields
+                  .map((field) => {
+                    const value = appValues[field.name]!.trim()
+                    if (value) return [field.name, value]
+                    return field.secret && app?.appFields[field.name] ? [field.name, { set: true }] : null
+                  })
+                  .filter((entry) => entry !== null),
+              ),
+            }
+          : {}),
       }),
     onSuccess: () => {
       void client.invalidateQueries({ queryKey: appsKey })
@@ -152,9 +179,46 @@ function OAuthAppDialog({
           hint="Separated by spaces."
           onChange={(e) => setScopes(e.target.value)}
         />
+        <Field
+          label="API URL"
+          value={apiUrl}
+          hint={`Leave empty for ${provider.title}'s own API; set it for a sandbox.`}
+          onChange={(e) => setApiUrl(e.target.value)}
+        />
+        {appFields.map((field) => (
+          <Field
+            key={field.name}
+            label={field.title}
+            type={field.secret ? 'password' : 'text'}
+            autoComplete="off"
+            value={appValues[field.name] ?? ''}
+            hint={[
+              field.description,
+              field.secret && app?.appFields[field.name] ? 'Leave empty to keep the stored value.' : '',
+            ]
+              .filter(Boolean)
+              .join(' ')}
+            onChange={(e) => setAppValues((values) => ({ ...values, [field.name]: e.target.value }))}
+          />
+        ))}
         <FormError error={save.error} />
         <DialogActions label="Save" onCancel={onClose} busy={save.isPending || !clientId.trim()} />
       </form>
     </Dialog>
   )
+}
+
+/** The fields of the provider's OAuth app its catalogue entry declares (`appSchema`). */
+function appFieldsOf(provider: ProviderInfo) {
+  const schema = provider.authMethods.find((method) => method.id === 'oauth2')?.appSchema
+  const properties = (schema?.properties ?? {}) as Record<
+    string,
+    { title?: string; description?: string; secret?: boolean }
+  >
+  return Object.entries(properties).map(([name, property]) => ({
+    name,
+    title: property.title ?? name,
+    description: property.description ?? '',
+    secret: property.secret === true,
+  }))
 }

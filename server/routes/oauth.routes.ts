@@ -8,7 +8,8 @@ import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body, params, query } from '../http/validate.ts'
 import { authMethodOf } from '../vault/credentials.ts'
-import { callbackUrl, clientSettings, finishFlow, sealClientSecret, startFlow } from '../vault/oauth.ts'
+import { callbackUrl, finishFlow, sealClientSecret, startFlow } from '../vault/oauth.ts'
+import { clientSettings, publicAppFields, sealAppFields } from '../vault/oauth-app.ts'
 
 const tags = ['Vault']
 
@@ -20,6 +21,11 @@ const clientJson = z.object({
   authorizeUrl: z.string(),
   tokenUrl: z.string(),
   scopes: z.array(z.string()),
+  apiUrl: z
+    .string()
+    .nullable()
+    .meta({ description: "Where the provider's API is called instead of its own" }),
+  appFields: z.record(z.string(), z.unknown()).meta({ description: 'Secrets as { set: true }' }),
   redirectUri: z.string().meta({ description: "Register this as the app's redirect URI at the provider" }),
   updatedAt: z.string(),
 })
@@ -41,6 +47,15 @@ const clientBody = z.strictObject({
     .max(2000)
     .optional(),
   scopes: z.array(z.string().min(1).max(200)).max(50).optional(),
+  apiUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional()
+    .meta({ description: "Overrides the provider's API URL (a sandbox or a test server)" }),
+  appFields: z.record(z.string(), z.unknown()).optional().meta({
+    description:
+      "The app's own fields the provider needs (Google Ads' developer token); a secret as { set: true } keeps its value",
+  }),
 })
 /** Only a path on this server: the callback must not become an open redirect. */
 const returnTo = z
@@ -93,6 +108,8 @@ export const oauthRoutes = new Hono<AppEnv>()
             authorizeUrl: settings.authorizeUrl ?? oauth?.authorizeUrl ?? '',
             tokenUrl: settings.tokenUrl ?? oauth?.tokenUrl ?? '',
             scopes: settings.scopes ?? [...(oauth?.scopes ?? [])],
+            apiUrl: settings.apiUrl ?? null,
+            appFields: publicAppFields(settings),
             redirectUri: callbackUrl(deps),
             updatedAt: row.updated_at,
           }
@@ -129,17 +146,20 @@ export const oauthRoutes = new Hono<AppEnv>()
         )
       const now = deps.clock.now().toISOString()
       const by = c.get('principal')!.userId
-      const settings = JSON.stringify({
-        ...(input.authorizeUrl ? { authorizeUrl: input.authorizeUrl } : {}),
-        ...(input.tokenUrl ? { tokenUrl: input.tokenUrl } : {}),
-        ...(input.scopes ? { scopes: input.scopes } : {}),
-      })
       await deps.db.transaction().execute(async (trx) => {
         const existing = await trx
           .selectFrom('oauth_clients')
-          .select('provider')
+          .select(['provider', 'settings'])
           .where('provider', '=', provider)
           .executeTakeFirst()
+        const stored = existing ? clientSettings.parse(JSON.parse(existing.settings)) : {}
+        const settings = JSON.stringify({
+          ...(input.authorizeUrl ? { authorizeUrl: input.authorizeUrl } : {}),
+          ...(input.tokenUrl ? { tokenUrl: input.tokenUrl } : {}),
+          ...(input.scopes ? { scopes: input.scopes } : {}),
+          ...(input.apiUrl ? { apiUrl: input.apiUrl } : {}),
+          ...sealAppFields(deps.vault, provider, method, input.appFields, stored),
+        })
         if (!existing && !input.clientSecret)
           throw new ApiError(400, 'ValidationFailed', 'body.clientSecret: required when registering the app')
         const secret = input.clientSecret

@@ -44,21 +44,22 @@ export interface SplitCredentials {
  * @throws ApiError 400 InvalidCredentials naming each field to fix
  */
 export function parseCredentials(
-  method: AuthMethod,
+  method: Pick<AuthMethod, 'schema'>,
   credentials: Record<string, unknown>,
   current: SplitCredentials = { fields: {}, secrets: {} },
+  where = 'credentials',
 ): SplitCredentials {
   const secretNames = new Set(secretFields(method.schema))
   const merged: Record<string, unknown> = {}
   for (const [name, value] of Object.entries(credentials)) {
     const kept = secretNames.has(name) && isSetMarker(value)
     if (kept && current.secrets[name] === undefined)
-      throw new ApiError(400, 'InvalidCredentials', `credentials.${name}: no value is stored yet; enter it`)
+      throw new ApiError(400, 'InvalidCredentials', `${where}.${name}: no value is stored yet; enter it`)
     merged[name] = kept ? current.secrets[name] : value
   }
   const parsed = (method.schema as z.ZodObject).safeParse(merged)
   if (!parsed.success)
-    throw new ApiError(400, 'InvalidCredentials', describeIssues(parsed.error.issues, 'credentials'), {
+    throw new ApiError(400, 'InvalidCredentials', describeIssues(parsed.error.issues, where), {
       details: { issues: parsed.error.issues.map((issue) => ({ path: issue.path, message: issue.message })) },
     })
   const split: SplitCredentials = { fields: {}, secrets: {} }
@@ -66,7 +67,7 @@ export function parseCredentials(
     if (value === undefined) continue
     if (!secretNames.has(name)) split.fields[name] = value
     else if (typeof value === 'string') split.secrets[name] = value
-    else throw new ApiError(400, 'InvalidCredentials', `credentials.${name}: a secret must be text`)
+    else throw new ApiError(400, 'InvalidCredentials', `${where}.${name}: a secret must be text`)
   }
   return split
 }

@@ -5,6 +5,7 @@ import type { Deps } from '../http/context.ts'
 import { VaultError } from './cipher.ts'
 import { connectorCredentials } from './credentials.ts'
 import { freshTokens } from './oauth.ts'
+import { appCredentials } from './oauth-app.ts'
 
 export interface JobCredentials {
   credentials: Record<string, unknown>
@@ -54,12 +55,18 @@ export async function credentialsOf(
   // A broken or unreadable authorization stops here, before any refresh is tried.
   open(stored)
   let row = await freshTokens(deps, stored)
-  let credentials = open(row)
+  // The admin's API URL and app fields (a developer token) come with every authorization.
+  const app = await appCredentials(deps.db, deps.vault, stored.provider).catch((error: unknown) => {
+    if (error instanceof VaultError)
+      throw new ConnectorError('config', `the ${stored.provider} OAuth app: ${error.message}`)
+    throw error
+  })
+  let credentials = { ...app, ...open(row) }
   return {
     credentials,
     reauthorize: async () => {
       row = await freshTokens(deps, row, String(credentials.accessToken))
-      credentials = open(row)
+      credentials = { ...app, ...open(row) }
       return credentials
     },
   }

@@ -11,6 +11,7 @@ import { ApiError } from '../errors.ts'
 import type { Deps } from '../http/context.ts'
 import { guardedFetch } from '../net/outbound.ts'
 import { authMethodOf, openCredentials, sealSecrets } from './credentials.ts'
+import { clientSettings } from './oauth-app.ts'
 import { scrubSecrets } from './scrubber.ts'
 
 /**
@@ -24,12 +25,6 @@ import { scrubSecrets } from './scrubber.ts'
 export const FLOW_TTL_MS = 10 * 60_000
 /** Refresh this long before the access token expires. */
 export const REFRESH_MARGIN_MS = 60_000
-
-export const clientSettings = z.object({
-  authorizeUrl: z.url().optional(),
-  tokenUrl: z.url().optional(),
-  scopes: z.array(z.string()).optional(),
-})
 
 export const callbackUrl = (deps: Pick<Deps, 'config'>) => `${deps.config.publicUrl}/api/oauth/callback`
 const clientPlace = (provider: string) => ({ owner: `oauth-client:${provider}`, field: 'clientSecret' })
@@ -115,6 +110,8 @@ const tokenAnswer = z.object({
   refresh_token: z.string().optional(),
   expires_in: z.coerce.number().positive().optional(),
   scope: z.string().optional(),
+  /** Salesforce: the org's own API host. */
+  instance_url: z.url().optional(),
 })
 
 /**
@@ -169,6 +166,7 @@ function tokenColumns(
   id: string,
   tokens: z.infer<typeof tokenAnswer>,
   keepRefresh?: string,
+  keepFields: Record<string, unknown> = {},
 ) {
   const secrets: Record<string, string> = { accessToken: tokens.access_token }
   const refresh = tokens.refresh_token ?? keepRefresh
@@ -177,7 +175,11 @@ function tokenColumns(
   return {
     secrets: JSON.stringify(sealed),
     key_id: deps.vault.keyId,
-    fields: JSON.stringify(tokens.scope ? { scope: tokens.scope } : {}),
+    fields: JSON.stringify({
+      ...keepFields,
+      ...(tokens.scope ? { scope: tokens.scope } : {}),
+      ...(tokens.instance_url ? { instanceUrl: tokens.instance_url } : {}),
+    }),
     expires_at: tokens.expires_in
       ? new Date(deps.clock.now().getTime() + tokens.expires_in * 1000).toISOString()
       : null,
@@ -306,7 +308,7 @@ async function refreshOnce(
         grant_type: 'refresh_token',
         refresh_token: refreshToken,
       })
-      const columns = tokenColumns(deps, id, tokens, refreshToken)
+      const columns = tokenColumns(deps, id, tokens, refreshToken, JSON.parse(current.fields))
       const updated = { ...current, ...columns, updated_at: deps.clock.now().toISOString() }
       await db
         .updateTable('authorizations')

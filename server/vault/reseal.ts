@@ -2,6 +2,7 @@ import { serialize } from '../db/locks.ts'
 import type { Executor } from '../db/schema.ts'
 import { openTargets, type StoredTarget, sealTarget } from '../events/alert-rules.ts'
 import { sealedKeyId } from './cipher.ts'
+import { resealAppSecrets } from './oauth-app.ts'
 import type { Vault } from './vault.ts'
 
 export interface ResealCounts {
@@ -44,7 +45,7 @@ export async function resealStale(db: Executor, vault: Vault): Promise<ResealCou
     }
     const clients = await trx
       .selectFrom('oauth_clients')
-      .select(['provider', 'client_secret'])
+      .select(['provider', 'client_secret', 'settings'])
       .where('key_id', '!=', vault.keyId)
       .execute()
     for (const client of clients) {
@@ -53,6 +54,7 @@ export async function resealStale(db: Executor, vault: Vault): Promise<ResealCou
         .updateTable('oauth_clients')
         .set({
           client_secret: vault.seal(place, vault.unseal(place, client.client_secret)),
+          settings: resealAppSecrets(vault, client.provider, client.settings),
           key_id: vault.keyId,
         })
         .where('provider', '=', client.provider)
