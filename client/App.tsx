@@ -1,27 +1,10 @@
-import { lazy, Suspense } from 'react'
+import { type ComponentType, lazy, Suspense } from 'react'
 import { Navigate, Route, Routes } from 'react-router'
 import { AuthGate } from './auth/AuthGate.tsx'
 import { AppShell } from './components/AppShell.tsx'
 import { Loading } from './components/QueryStates.tsx'
-import { AdminPage } from './pages/AdminPage.tsx'
-import { AlertsPage } from './pages/AlertsPage.tsx'
-import { AudiencePage } from './pages/AudiencePage.tsx'
-import { AudiencesPage } from './pages/AudiencesPage.tsx'
-import { DataKeysPage } from './pages/DataKeysPage.tsx'
-import { DataPage } from './pages/DataPage.tsx'
-import { DestinationsPage } from './pages/DestinationsPage.tsx'
-import { EnrichmentPage } from './pages/EnrichmentPage.tsx'
-import { IdentityRulesPage } from './pages/IdentityRulesPage.tsx'
-import { NewUploadPage } from './pages/NewUploadPage.tsx'
 import { NotFoundPage } from './pages/NotFoundPage.tsx'
 import { PipelinesPage } from './pages/PipelinesPage.tsx'
-import { ProfilePage } from './pages/ProfilePage.tsx'
-import { ProfilesPage } from './pages/ProfilesPage.tsx'
-import { SourcesPage } from './pages/SourcesPage.tsx'
-import { StreamPage } from './pages/StreamPage.tsx'
-import { StreamsPage } from './pages/StreamsPage.tsx'
-import { UploadsPage } from './pages/UploadsPage.tsx'
-import { VaultPage } from './pages/VaultPage.tsx'
 import { setupQuery } from './queries/auth.ts'
 import { pipelineQuery } from './queries/pipelines.ts'
 import { providersQuery } from './queries/providers.ts'
@@ -30,6 +13,29 @@ import { queryClient } from './queryClient.ts'
 // The canvas (React Flow, the edge rules and their zod schemas) loads only when a pipeline is opened.
 const loadPipelinePage = () => import('./pages/PipelinePage.tsx')
 const PipelinePage = lazy(() => loadPipelinePage().then((module) => ({ default: module.PipelinePage })))
+/** A page whose code loads when it is first visited; the nearest `<Suspense>` shows its loading. */
+const lazyPage = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) =>
+  lazy(() => load().then((module) => ({ default: module[name] })))
+
+// Every page but the list loads on first visit, so opening a pipeline's canvas (or any page by
+// its URL) does not wait for every other page's code, forms and charts.
+const AdminPage = lazyPage(() => import('./pages/AdminPage.tsx'), 'AdminPage')
+const AlertsPage = lazyPage(() => import('./pages/AlertsPage.tsx'), 'AlertsPage')
+const AudiencePage = lazyPage(() => import('./pages/AudiencePage.tsx'), 'AudiencePage')
+const AudiencesPage = lazyPage(() => import('./pages/AudiencesPage.tsx'), 'AudiencesPage')
+const DataKeysPage = lazyPage(() => import('./pages/DataKeysPage.tsx'), 'DataKeysPage')
+const DataPage = lazyPage(() => import('./pages/DataPage.tsx'), 'DataPage')
+const DestinationsPage = lazyPage(() => import('./pages/DestinationsPage.tsx'), 'DestinationsPage')
+const EnrichmentPage = lazyPage(() => import('./pages/EnrichmentPage.tsx'), 'EnrichmentPage')
+const IdentityRulesPage = lazyPage(() => import('./pages/IdentityRulesPage.tsx'), 'IdentityRulesPage')
+const NewUploadPage = lazyPage(() => import('./pages/NewUploadPage.tsx'), 'NewUploadPage')
+const ProfilePage = lazyPage(() => import('./pages/ProfilePage.tsx'), 'ProfilePage')
+const ProfilesPage = lazyPage(() => import('./pages/ProfilesPage.tsx'), 'ProfilesPage')
+const SourcesPage = lazyPage(() => import('./pages/SourcesPage.tsx'), 'SourcesPage')
+const StreamPage = lazyPage(() => import('./pages/StreamPage.tsx'), 'StreamPage')
+const StreamsPage = lazyPage(() => import('./pages/StreamsPage.tsx'), 'StreamsPage')
+const UploadsPage = lazyPage(() => import('./pages/UploadsPage.tsx'), 'UploadsPage')
+const VaultPage = lazyPage(() => import('./pages/VaultPage.tsx'), 'VaultPage')
 // Charts and highlighting stay out of the first bundle.
 const JobPage = lazy(() => import('./pages/JobPage.tsx').then((module) => ({ default: module.JobPage })))
 

@@ -34,6 +34,8 @@ export function ensureClientBuilt(root: string, log: (message: string) => void):
   const result = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
     cwd: root,
     stdio: 'inherit',
+    // Under a test runner NODE_ENV is "test", which would build React's development runtime.
+    env: { ...process.env, NODE_ENV: 'production' },
   })
   if (result.status !== 0) throw new Error('building the client failed; run "npm run build" to see why')
   return out

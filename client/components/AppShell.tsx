@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react'
+import { type ReactNode, Suspense } from 'react'
 import { NavLink, Outlet } from 'react-router'
 import type { User } from '../types.ts'
 import {
@@ -12,6 +12,7 @@ import {
   VaultIcon,
 } from './icons.tsx'
 import { Logo } from './Logo.tsx'
+import { Loading } from './QueryStates.tsx'
 import { UserMenu } from './UserMenu.tsx'
 
 const NAV: { to: string; label: string; icon: ReactNode; admin?: boolean }[] = [
@@ -53,7 +54,9 @@ export function AppShell({ user }: { user: User }) {
           <UserMenu user={user} />
         </header>
         <main className="content">
-          <Outlet />
+          <Suspense fallback={<Loading label="Loading…" />}>
+            <Outlet />
+          </Suspense>
         </main>
       </div>
     </div>

@@ -1,4 +1,6 @@
+import { Suspense } from 'react'
 import { NavLink, Outlet } from 'react-router'
+import { Loading } from '../components/QueryStates.tsx'
 import { useHasRole } from '../queries/auth.ts'
 
 const TABS = [
@@ -25,7 +27,9 @@ export function DataPage() {
           </NavLink>
         ))}
       </nav>
-      <Outlet />
+      <Suspense fallback={<Loading label="Loading…" />}>
+        <Outlet />
+      </Suspense>
     </div>
   )
 }
