@@ -1,7 +1,8 @@
-import type { ExportBatch } from '../../nodes/define.ts'
+import type { ExportBatch, WriteAck } from '../../nodes/define.ts'
 import { findJobType } from '../../nodes/index.ts'
 import { applyAck, type DeltaBatch, exportDelta, exportPlan } from '../data/export-delta.ts'
 import { counter } from '../db/counters.repo.ts'
+import { appendLog } from '../db/jobs.repo.ts'
 import { addMetrics } from '../db/metrics.repo.ts'
 import type { Executor, Job } from '../db/schema.ts'
 import {
@@ -99,6 +100,13 @@ export async function runExportUnit(
       await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
         const counts = await applyAck(trx, job.id, delta.rows, ack, now)
         await addMetrics(trx, job.id, now, counts)
+        if (ack.rejected.length)
+          await appendLog(trx, {
+            jobId: job.id,
+            at: now,
+            event: 'Rejected',
+            message: rejectedSummary(ack.rejected),
+          })
         // Delivery state exists now (a later run must not start from scratch), but the position
         // moves only when the whole run is through.
         return { counts, checkpoint: { ...previous, deliveredAt: now } }
@@ -122,4 +130,24 @@ export async function runExportUnit(
     })
     return run.succeed(false)
   })
+}
+
+/**
+ * What the destination refused, by reason and without who (identifiers are personal data a log
+ * keeps longer than the people's own records): `2 refused by the destination: "looks fake" (1), ...`.
+ */
+export function rejectedSummary(rejected: WriteAck['rejected']): string {
+  const reasons = new Map<string, number>()
+  for (const { reason: said } of rejected) {
+    // Providers name the person in the reason ("a@x.co looks fake"); grouping needs it out anyway.
+    const reason = said.replace(/[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+/g, '<email>')
+    reasons.set(reason, (reasons.get(reason) ?? 0) + 1)
+  }
+  const top = [...reasons].sort((a, b) => b[1] - a[1])
+  const shown = top
+    .slice(0, 5)
+    .map(([reason, count]) => `${JSON.stringify(reason.slice(0, 200))} (${count})`)
+    .join(', ')
+  const more = top.length > 5 ? `, and ${top.length - 5} other reasons` : ''
+  return `${rejected.length} refused by the destination, counted omitted: ${shown}${more}`
 }
