@@ -21,7 +21,13 @@ export interface AuthMethod<S extends z.ZodObject = z.ZodObject> {
    * `accessToken` and `refreshToken`; an admin's client id and secret (and any endpoint
    * override, such as a sandbox) complete them.
    */
-  oauth?: { authorizeUrl: string; tokenUrl: string; scopes: readonly string[] }
+  oauth?: {
+    authorizeUrl: string
+    tokenUrl: string
+    scopes: readonly string[]
+    /** Extra parameters of the sign-in link: Google issues a refresh token only with `access_type=offline`. */
+    authorizeParams?: Readonly<Record<string, string>>
+  }
   /**
    * OAuth2 only: fields of Sluice's app at the provider that an admin enters with its client id
    * and secret (Google Ads' developer token). They reach `ctx.credentials` under their names.
@@ -151,6 +157,11 @@ export interface ConnectorContext<Config = Record<string, unknown>> {
   /** Fires when the lease is lost or the job is paused: stop touching the outside world. */
   signal: AbortSignal
   now: () => Date
+  /**
+   * Waits on Sluice's clock (polling a provider's long-running operation); tests' clocks pass the
+   * time at once. Rejects when `signal` aborts.
+   */
+  sleep: (ms: number) => Promise<void>
   /** The data folder; file-based connectors stay inside it. */
   dataDir: string
   /** Null during previews and connection checks. */

@@ -1,9 +1,16 @@
+import { setTimeout as setTimeoutPromise } from 'node:timers/promises'
+
 /** All time logic takes a clock so tests never wait for real time. */
 export interface Clock {
   now(): Date
+  /** Waits `ms` of this clock's time (a connector polling a provider); rejects when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>
 }
 
-export const systemClock: Clock = { now: () => new Date() }
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms, signal) => setTimeoutPromise(ms, undefined, signal ? { signal } : {}),
+}
 
 /** A clock tests move by hand. */
 export function manualClock(start: Date | string = '2026-01-01T00:00:00.000Z'): Clock & {
@@ -17,6 +24,11 @@ export function manualClock(start: Date | string = '2026-01-01T00:00:00.000Z'): 
       current = new Date(at).getTime()
     },
     advance: (ms) => {
+      current += ms
+    },
+    // Time a test controls passes at once: the wait moves the clock instead of blocking.
+    sleep: async (ms, signal) => {
+      signal?.throwIfAborted()
       current += ms
     },
   }

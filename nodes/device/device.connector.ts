@@ -1,8 +1,50 @@
-import { defineConnector } from '../define.ts'
-import { device } from './device.node.ts'
+import UAParser from 'ua-parser-js'
+import { type ConnectorContext, defineConnector, parseConfig } from '../define.ts'
+import { type DeviceConfig, device, deviceConfig } from './device.node.ts'
 
-// PLACEHOLDER: replaced by the provider's real connector.
+/**
+ * What a user-agent string says, as attributes named with `prefix`; empty when it names no known
+ * browser or system.
+ *
+ * ua-parser-js only sets a device type it has evidence for (a "Mobile" token, a tablet or TV
+ * model); desktop browsers carry no such token, so it leaves the type empty for them. An empty
+ * type is therefore read as `desktop`, but only when a browser or system was recognised: a string
+ * it knows nothing about (curl, a crawler) is no evidence of a desktop.
+ * @example describeDevice(iphoneSafari, 'device_').device_type // 'mobile'
+ */
+export function describeDevice(value: unknown, prefix: string): Record<string, string> {
+  if (typeof value !== 'string' || !value.trim()) return {}
+  const { browser, os, device: found } = new UAParser(value).getResult()
+  if (!browser.name && !os.name) return {}
+  const parts: [string, string | undefined][] = [
+    ['type', found.type ?? 'desktop'],
+    ['browser', browser.name],
+    ['browser_version', browser.major],
+    ['os', os.name],
+    ['os_version', os.version],
+  ]
+  return Object.fromEntries(
+    parts
+      .filter((entry): entry is [string, string] => Boolean(entry[1]))
+      .map(([name, part]) => [`${prefix}${name}`, part]),
+  )
+}
+
+async function enrich(
+  ctx: ConnectorContext<DeviceConfig>,
+  profiles: { id: string; attributes: Record<string, unknown> }[],
+) {
+  const config = parseConfig(deviceConfig, ctx.config, 'device')
+  return profiles.flatMap((profile) => {
+    const attributes = describeDevice(profile.attributes[config.userAgentAttribute], config.prefix)
+    return Object.keys(attributes).length ? [{ id: profile.id, attributes }] : []
+  })
+}
+
 export default defineConnector(device, {
-  check: async () => ({ ok: false, message: 'not built yet' }),
-  jobs: {},
+  check: async () => ({
+    ok: true,
+    message: 'user agents are parsed offline with ua-parser-js: nothing to connect to',
+  }),
+  jobs: { 'user-agent': { direction: 'enrichment', enrich } },
 })

@@ -1,13 +1,101 @@
+import { siFacebook } from 'simple-icons'
 import { z } from 'zod'
-import { defineProvider } from '../define.ts'
+import { brandIcon } from '../brand-icon.ts'
+import { defineProvider, SECRET } from '../define.ts'
 
-// PLACEHOLDER: replaced by the provider's real declaration.
+/** The Graph API version called (v26.0, released 29 July 2026). */
+export const GRAPH_VERSION = 'v26.0'
+export const GRAPH_URL = 'https://graph.facebook.com'
+/** Most people one add or remove request takes ("Custom Audience Users": 10,000 at a time). */
+export const USERS_PER_REQUEST = 10_000
+
+export const facebookCredentials = z.strictObject({
+  accessToken: z
+    .string()
+    .trim()
+    .min(20, 'paste the whole access token')
+    .max(2000)
+    .meta({
+      ...SECRET,
+      title: 'Access token',
+      description:
+        "A system user's token with the ads_management permission: in Meta Business Settings → Users → System users, add the ad account that owns the audience to the system user, then Generate new token",
+    }),
+  apiUrl: z
+    .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+    .optional()
+    .meta({
+      title: 'API URL',
+      description: "Leave empty for Meta's Graph API; set it for a sandbox or a test server",
+    }),
+})
+export type FacebookCredentials = z.infer<typeof facebookCredentials>
+
+const attribute = (title: string, fallback: string, description: string) =>
+  z.string().trim().min(1).max(200).default(fallback).meta({ title, description })
+
+export const audienceConfig = z.strictObject({
+  audienceId: z
+    .string()
+    .trim()
+    .regex(/^\d{1,30}$/, 'the audience ID: digits only, e.g. 23851234567890123')
+    .meta({
+      title: 'Custom audience ID',
+      description:
+        "In Meta Ads Manager → Audiences, create a Custom audience from a customer list (or pick one) and copy its ID from the audience's details",
+      placeholder: '23851234567890123',
+    }),
+  emailField: attribute('Email attribute', 'email', "The profile attribute holding the person's email"),
+  phoneField: attribute(
+    'Phone attribute',
+    'phone',
+    "The profile attribute holding the person's phone number, with or without its country code",
+  ),
+  defaultCountry: z
+    .string()
+    .trim()
+    .toUpperCase()
+    .regex(/^[A-Z]{2}$/, 'a two-letter country code such as US or GB')
+    .default('US')
+    .meta({
+      title: 'Country of local phone numbers',
+      description:
+        'Phone numbers written without a country code (e.g. (415) 555-2671) are read as numbers of this country: a two-letter code such as US, GB or FR',
+    }),
+  batchSize: z.int().min(1).max(USERS_PER_REQUEST).default(USERS_PER_REQUEST).meta({
+    title: 'People per request',
+    description: "How many people each request to Meta carries: at most 10,000, Meta's limit",
+  }),
+})
+export type AudienceConfig = z.infer<typeof audienceConfig>
+
+/** Meta's Custom Audiences from a customer list, kept in step with a Sluice audience. */
 export const facebookAudiences = defineProvider({
   id: 'facebook',
   title: 'Facebook Custom Audiences',
   category: 'destination',
-  icon: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="12" cy="12" r="4"/></svg>',
-  description: 'Facebook Custom Audiences',
-  auth: [{ id: 'none', title: 'No authorization', schema: z.strictObject({}) }],
-  jobTypes: [],
+  icon: brandIcon(siFacebook),
+  description:
+    'Keeps a Meta custom audience (Facebook, Instagram, Audience Network) in step with a Sluice audience: adds who joins and removes who leaves, matched on email and phone, SHA-256 hashed before they leave Sluice.',
+  auth: [{ id: 'apikey', title: 'System user access token', schema: facebookCredentials }],
+  // Custom audience calls share the ad account's business use case rate limit (code 80003): a
+  // couple of jobs at a time per token keeps one audience's sync from starving the others.
+  budget: { concurrency: 2 },
+  jobTypes: [
+    {
+      id: 'audience',
+      title: 'Custom audience',
+      direction: 'export',
+      description:
+        "Adds the audience's people to the custom audience and removes those who leave. Each person is sent as EMAIL and PHONE, normalised as Meta documents and SHA-256 hashed; people with neither are skipped with the reason. To include people who have only a phone number, mark the phone as an identity in the mapping.",
+      config: audienceConfig,
+      requiresAuthorization: true,
+      defaultCadence: { after: 'upstream' },
+      // Another audience holds none of the people added to this one; a new country or attribute
+      // changes every hash sent.
+      resetsCheckpoint: ['audienceId', 'emailField', 'phoneField', 'defaultCountry'],
+      identifier: 'email',
+      batchSize: USERS_PER_REQUEST,
+    },
+  ],
 })

@@ -66,7 +66,8 @@ export async function runEnrichmentUnit(
             .filter(([name, stamped]) => stamped[3] !== own || identityFields.has(name))
             .map(([name, [value]]) => [name, value]),
         )
-        return { id: row.id, attributes, fingerprint: fingerprintOf(attributes) }
+        // The job's config is in it too: a new prefix or input field enriches everyone again.
+        return { id: row.id, attributes, fingerprint: fingerprintOf({ attributes, config: job.config }) }
       })
       const sent = new Map(
         (

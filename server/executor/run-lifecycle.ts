@@ -98,6 +98,7 @@ export async function connectorFor<D extends 'import' | 'export' | 'enrichment'>
     ...(reauthorize ? { reauthorize } : {}),
     signal,
     now: () => deps.clock.now(),
+    sleep: (ms) => deps.clock.sleep(ms, signal),
     dataDir: deps.config.dataDir,
     jobId: job.id,
     ...outboundContext(deps.config),

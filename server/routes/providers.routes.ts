@@ -156,12 +156,14 @@ export const providerRoutes = new Hono<AppEnv>()
           throw error instanceof ConnectorError ? previewFailed(error) : error
         },
       )
+      const signal = AbortSignal.timeout(PREVIEW_TIMEOUT_MS)
       const ctx = {
         config: config.data,
         credentials,
         ...(reauthorize ? { reauthorize } : {}),
-        signal: AbortSignal.timeout(PREVIEW_TIMEOUT_MS),
+        signal,
         now: () => clock.now(),
+        sleep: (ms: number) => clock.sleep(ms, signal),
         dataDir: settings.dataDir,
         jobId: null,
         ...outboundContext(settings),

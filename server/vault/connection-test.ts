@@ -23,12 +23,14 @@ export async function testConnection(
   let result: CheckResult
   try {
     const { credentials, reauthorize } = await credentialsOf(deps, row)
+    const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS)
     result = await connector.check({
       config,
       credentials,
       ...(reauthorize ? { reauthorize } : {}),
-      signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
+      signal,
       now: () => deps.clock.now(),
+      sleep: (ms) => deps.clock.sleep(ms, signal),
       dataDir: deps.config.dataDir,
       ...outboundContext(deps.config),
     })

@@ -51,6 +51,7 @@ async function clientOf(deps: Pick<Deps, 'db' | 'vault'>, providerId: string) {
     authorizeUrl: settings.authorizeUrl ?? method.oauth.authorizeUrl,
     tokenUrl: settings.tokenUrl ?? method.oauth.tokenUrl,
     scopes: settings.scopes ?? [...method.oauth.scopes],
+    authorizeParams: method.oauth.authorizeParams ?? {},
   }
 }
 
@@ -93,6 +94,7 @@ export async function startFlow(
     .execute()
   const url = new URL(client.authorizeUrl)
   url.search = new URLSearchParams({
+    ...client.authorizeParams,
     response_type: 'code',
     client_id: client.clientId,
     redirect_uri: callbackUrl(deps),

@@ -549,6 +549,7 @@ it('splits a large batch into requests of at most 500 members, as batch subscrib
       credentials: { apiKey: KEY, apiUrl: mc.url },
       signal: new AbortController().signal,
       now: () => new Date('2026-03-01T12:00:00Z'),
+      sleep: async () => {},
       dataDir: '',
       jobId: null,
       ...outboundContext({ allowPrivateNetwork: true }),

@@ -27,6 +27,7 @@ const probe = defineProvider({
         authorizeUrl: 'https://probe.example/authorize',
         tokenUrl: 'https://probe.example/token',
         scopes: [],
+        authorizeParams: { access_type: 'offline' },
       },
       appFields: z.strictObject({
         developerToken: z
@@ -161,6 +162,9 @@ describeEachDialect(
 
       const start = await t().send('GET', '/api/oauth/app-probe/start?name=Probe', { cookie: admin })
       const consent = new URL(start.headers.get('location')!)
+      // The provider's own sign-in parameters (Google's offline access) ride along; ours win.
+      expect(consent.searchParams.get('access_type')).toBe('offline')
+      expect(consent.searchParams.get('response_type')).toBe('code')
       const callback = new URL((await fetch(consent, { redirect: 'manual' })).headers.get('location')!)
       const done = await t().send('GET', `${callback.pathname}${callback.search}`, { cookie: admin })
       const id = new URL(done.headers.get('location')!, 'http://x').searchParams.get('authorization')!

@@ -134,6 +134,7 @@ describe('S3 destination connector', () => {
     ...outboundContext({ allowPrivateNetwork: true }),
     signal: new AbortController().signal,
     now: () => new Date(),
+    sleep: async () => {},
     dataDir,
     jobId: 'job-s3',
   })

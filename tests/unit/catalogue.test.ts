@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cadenceSchema } from '../../nodes/cadence.ts'
 import { connectors, findConnector, jobConnector } from '../../nodes/connectors.ts'
-import { secretFields, toJsonSchema } from '../../nodes/define.ts'
+import { type AuthMethod, secretFields, toJsonSchema } from '../../nodes/define.ts'
 import { catalogueJson, findJobType, findProvider, providers } from '../../nodes/index.ts'
 import { outboundContext } from '../../server/net/outbound.ts'
 
@@ -128,6 +128,12 @@ describe.each(jobTypes)('job type $name', ({ provider, jobType }) => {
 })
 
 describe.each(authMethods)('auth method $name', ({ method }) => {
+  it('asks Google for offline access, without which it gives no refresh token', () => {
+    const { oauth } = method as AuthMethod
+    if (!oauth?.authorizeUrl.startsWith('https://accounts.google.com/')) return
+    expect(oauth.authorizeParams).toMatchObject({ access_type: 'offline', prompt: 'consent' })
+  })
+
   it('converts to JSON Schema with secrets flagged as secretFields() says', () => {
     const schema = toJsonSchema(method.schema)
     expect(schema).toMatchObject({ type: 'object' })
@@ -185,6 +191,7 @@ describe('previews of import job types', () => {
       ...outboundContext({ allowPrivateNetwork: false }),
       signal: new AbortController().signal,
       now: () => new Date('2024-05-01T00:00:00Z'),
+      sleep: async () => {},
       dataDir,
       jobId: null,
     }

@@ -32,6 +32,7 @@ function context(
     ...outboundContext({ allowPrivateNetwork: false }),
     signal: options.signal ?? new AbortController().signal,
     now: () => NOW,
+    sleep: async () => {},
     dataDir,
     jobId: options.jobId === undefined ? 'job-export' : options.jobId,
   }

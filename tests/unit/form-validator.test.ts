@@ -60,8 +60,14 @@ describe('the palette', () => {
   it('groups the catalogue and finds items by any word', () => {
     const items = paletteItems(catalogue)
     expect(new Set(items.map((item) => item.group))).toEqual(
-      new Set(['Sources', 'Destinations', 'Authorizations', 'Audience', 'Note']),
+      new Set(['Sources', 'Destinations', 'Enrichment', 'Authorizations', 'Audience', 'Note']),
     )
+    // Enrichment is its own group, found by what it adds.
+    expect(
+      searchPalette(items, 'phone')
+        .filter((item) => item.group === 'Enrichment')
+        .map((item) => item.key),
+    ).toEqual(['job:phone:numbers'])
     // A provider without credentials offers no authorization.
     expect(items.some((item) => item.key === 'auth:sample')).toBe(false)
     expect(searchPalette(items, 'postgres export').map((item) => item.key)).toEqual(['job:postgres:table'])

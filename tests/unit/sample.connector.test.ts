@@ -32,6 +32,7 @@ function context(config: Partial<SampleEventsConfig>, signal = new AbortControll
     signal,
     // A wall clock that moves: output must not depend on it.
     now: () => new Date(),
+    sleep: async () => {},
     dataDir,
     jobId: 'job-sample',
   } satisfies ConnectorContext<SampleEventsConfig>
