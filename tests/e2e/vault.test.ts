@@ -76,6 +76,22 @@ describe.skipIf(!chromiumAvailable())('vault and admin pages in Chromium', () =>
     expect(await create.getByRole('button', { name: 'Save authorization' }).isDisabled()).toBe(true)
     await page.keyboard.press('Escape')
     await expect.poll(() => create.count()).toBe(0)
+    // A provider whose app has fields of its own (Google Ads' developer token) asks for them, sealed.
+    await apps.getByRole('button', { name: 'Set up the Google Ads Customer Match OAuth app' }).click()
+    const ads = page.getByRole('dialog', { name: 'Google Ads Customer Match OAuth app' })
+    await ads.getByLabel('Client ID').fill('ads-client')
+    await ads.getByLabel('Client secret').fill('ads-client-secret-e2e')
+    await ads.getByLabel('API URL').fill('https://googleads.sandbox.example')
+    expect(await ads.getByLabel('Developer token').getAttribute('type')).toBe('password')
+    await ads.getByLabel('Developer token').fill('dev-token-e2e-123')
+    await ads.getByRole('button', { name: 'Save' }).click()
+    await expect.poll(() => ads.count(), { timeout: 10_000 }).toBe(0)
+    const stored = await page.evaluate(() => fetch('/api/oauth/clients').then((answer) => answer.json()))
+    expect(stored.find((app: { provider: string }) => app.provider === 'google-ads')).toMatchObject({
+      apiUrl: 'https://googleads.sandbox.example',
+      appFields: { developerToken: { set: true } },
+    })
+    expect(await page.content()).not.toContain('dev-token-e2e-123')
   }, 30_000)
 
   it('creates an authorization from the provider’s form and shows it without its secret', async () => {
