@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto'
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max'
+import type { z } from 'zod'
+import { ConnectorError, parseConfig } from './define.ts'
 
 /**
  * Emails and phone numbers as ad platforms match them: normalised by each platform's documented
@@ -41,6 +43,22 @@ export function normalizeEmail(raw: unknown, options: { removeSpaces?: boolean }
   if (text === null || !text.trim()) return { reason: 'no email' }
   const value = (options.removeSpaces ? text.replace(/\s+/g, '') : text.trim()).toLowerCase()
   return MAILBOX.test(value) ? { value } : { reason: 'the email is not an address (name@domain.tld)' }
+}
+
+/**
+ * A hashing destination's config parsed by its schema, its phone country checked against what
+ * libphonenumber knows (the isomorphic schema only checks the shape).
+ * @example const config = parseHashedConfig(audienceConfig, ctx.config, 'Facebook custom audience')
+ */
+export function parseHashedConfig<S extends z.ZodType<{ defaultCountry: string }>>(
+  schema: S,
+  config: unknown,
+  what: string,
+): z.infer<S> {
+  const parsed = parseConfig(schema, config, what)
+  if (!isPhoneCountry(parsed.defaultCountry))
+    throw new ConnectorError('config', `${parsed.defaultCountry} is not a country code phone numbers know`)
+  return parsed
 }
 
 /** Whether `code` is a country libphonenumber knows (ISO 3166-1 alpha-2, upper case). */

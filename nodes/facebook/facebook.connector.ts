@@ -1,17 +1,16 @@
 import { z } from 'zod'
 import {
   type ConnectorContext,
-  ConnectorError,
   defineConnector,
   type ExportBatch,
   parseConfig,
   type WriteAck,
 } from '../define.ts'
 import {
-  isPhoneCountry,
   keyIdentifiers,
   metaPhone,
   type PersonIdentifiers,
+  parseHashedConfig,
   personIdentifiers,
   sha256Hex,
 } from '../hashed-identifiers.ts'
@@ -65,12 +64,8 @@ async function send(
   return true
 }
 
-function parse(ctx: ConnectorContext<AudienceConfig>): AudienceConfig {
-  const config = parseConfig(audienceConfig, ctx.config, 'Facebook custom audience')
-  if (!isPhoneCountry(config.defaultCountry))
-    throw new ConnectorError('config', `${config.defaultCountry} is not a country code phone numbers know`)
-  return config
-}
+const parse = (ctx: ConnectorContext<AudienceConfig>): AudienceConfig =>
+  parseHashedConfig(audienceConfig, ctx.config, 'Facebook custom audience')
 
 /**
  * Each batch's adds go out first, then its removes; the acknowledgement follows once Meta took

@@ -2,6 +2,7 @@ import { siFacebook } from 'simple-icons'
 import { z } from 'zod'
 import { brandIcon } from '../brand-icon.ts'
 import { defineProvider, SECRET } from '../define.ts'
+import { hashedIdentifierFields } from '../hashed-fields.ts'
 
 /** The Graph API version called (v26.0, released 29 July 2026). */
 export const GRAPH_VERSION = 'v26.0'
@@ -31,9 +32,6 @@ export const facebookCredentials = z.strictObject({
 })
 export type FacebookCredentials = z.infer<typeof facebookCredentials>
 
-const attribute = (title: string, fallback: string, description: string) =>
-  z.string().trim().min(1).max(200).default(fallback).meta({ title, description })
-
 export const audienceConfig = z.strictObject({
   audienceId: z
     .string()
@@ -45,23 +43,7 @@ export const audienceConfig = z.strictObject({
         "In Meta Ads Manager → Audiences, create a Custom audience from a customer list (or pick one) and copy its ID from the audience's details",
       placeholder: '23851234567890123',
     }),
-  emailField: attribute('Email attribute', 'email', "The profile attribute holding the person's email"),
-  phoneField: attribute(
-    'Phone attribute',
-    'phone',
-    "The profile attribute holding the person's phone number, with or without its country code",
-  ),
-  defaultCountry: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .regex(/^[A-Z]{2}$/, 'a two-letter country code such as US or GB')
-    .default('US')
-    .meta({
-      title: 'Country of local phone numbers',
-      description:
-        'Phone numbers written without a country code (e.g. (415) 555-2671) are read as numbers of this country: a two-letter code such as US, GB or FR',
-    }),
+  ...hashedIdentifierFields,
   batchSize: z.int().min(1).max(USERS_PER_REQUEST).default(USERS_PER_REQUEST).meta({
     title: 'People per request',
     description: "How many people each request to Meta carries: at most 10,000, Meta's limit",

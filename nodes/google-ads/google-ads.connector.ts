@@ -8,9 +8,9 @@ import {
   type WriteAck,
 } from '../define.ts'
 import {
-  isPhoneCountry,
   keyIdentifiers,
   type PersonIdentifiers,
+  parseHashedConfig,
   personIdentifiers,
   sha256Hex,
 } from '../hashed-identifiers.ts'
@@ -123,12 +123,8 @@ async function upload(
   return refused
 }
 
-function parse(ctx: ConnectorContext<CustomerMatchConfig>): CustomerMatchConfig {
-  const config = parseConfig(customerMatchConfig, ctx.config, 'Google Ads customer list')
-  if (!isPhoneCountry(config.defaultCountry))
-    throw new ConnectorError('config', `${config.defaultCountry} is not a country code phone numbers know`)
-  return config
-}
+const parse = (ctx: ConnectorContext<CustomerMatchConfig>): CustomerMatchConfig =>
+  parseHashedConfig(customerMatchConfig, ctx.config, 'Google Ads customer list')
 
 /**
  * Each batch goes out as one job of adds, then one of removes (Google refuses both in one job:

@@ -2,6 +2,7 @@ import { siGoogleads } from 'simple-icons'
 import { z } from 'zod'
 import { brandIcon } from '../brand-icon.ts'
 import { defineProvider, SECRET } from '../define.ts'
+import { hashedIdentifierFields } from '../hashed-fields.ts'
 
 /** The Google Ads API version called (v26, released October 2026). */
 export const ADS_VERSION = 'v26'
@@ -22,9 +23,6 @@ const customerId = (title: string, description: string) =>
     .regex(/^\d{3}-?\d{3}-?\d{4}$/, 'a customer ID of 10 digits, such as 123-456-7890')
     .meta({ title, description, placeholder: '123-456-7890' })
 
-const attribute = (title: string, fallback: string, description: string) =>
-  z.string().trim().min(1).max(200).default(fallback).meta({ title, description })
-
 export const customerMatchConfig = z.strictObject({
   customerId: customerId(
     'Customer ID',
@@ -44,23 +42,7 @@ export const customerMatchConfig = z.strictObject({
     'Manager account ID',
     'Only when the connected Google account reaches the customer through a manager account (MCC): that manager’s 10-digit ID',
   ).optional(),
-  emailField: attribute('Email attribute', 'email', "The profile attribute holding the person's email"),
-  phoneField: attribute(
-    'Phone attribute',
-    'phone',
-    "The profile attribute holding the person's phone number, with or without its country code",
-  ),
-  defaultCountry: z
-    .string()
-    .trim()
-    .toUpperCase()
-    .regex(/^[A-Z]{2}$/, 'a two-letter country code such as US or GB')
-    .default('US')
-    .meta({
-      title: 'Country of local phone numbers',
-      description:
-        'Phone numbers written without a country code (e.g. (415) 555-2671) are read as numbers of this country: a two-letter code such as US, GB or FR',
-    }),
+  ...hashedIdentifierFields,
   consent: z.enum(['granted', 'unspecified']).default('unspecified').meta({
     title: 'Consent',
     description:

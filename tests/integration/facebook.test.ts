@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
@@ -13,6 +14,8 @@ import { audienceNode, deployPipeline } from '../support/pipelines.ts'
 
 const TOKEN = 'EAAGm0PX4ZCpsBAFakeSystemUserToken0123456789'
 const AUDIENCE = '23851234567890123'
+/** A second audience, so paging is checked on members of its own. */
+const BULK = '23851234567890456'
 
 /** `printf '%s' '<value normalised by hand>' | sha256sum` (tests/unit/hashed-identifiers.test.ts). */
 const HASH = {
@@ -28,13 +31,17 @@ const HASH = {
 describeEachDialect('Facebook Custom Audiences', (dialect) => {
   let fb: FacebookEmulator
   beforeAll(async () => {
-    fb = await startFacebook({ tokens: [TOKEN], audiences: { [AUDIENCE]: 'Sluice pros' } })
+    fb = await startFacebook({
+      tokens: [TOKEN],
+      audiences: { [AUDIENCE]: 'Sluice pros', [BULK]: 'Sluice bulk' },
+    })
   })
   afterAll(() => fb.close())
   const t = useTestApp(dialect)
+  let admin: string
 
   it('adds the audience hashed in batches, removes who leaves, sleeps on 80003, retries code 2, stops on 190', async () => {
-    const admin = await t().setupAdmin()
+    admin = await t().setupAdmin()
     const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'crm' } })).json.key
     const collect = async (body: Record<string, unknown>) =>
       expect(
@@ -202,5 +209,91 @@ describeEachDialect('Facebook Custom Audiences', (dialect) => {
     expect(unknown.message).toMatch(
       /^Meta answered HTTP 400 \(code 100\/33\): Unsupported request\. Object with ID '999'/,
     )
+  })
+
+  it('pages a larger audience: three add requests of at most two people, then removes in two', async () => {
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex')
+    // Each email as collected, then as Meta normalises it (trimmed, lower-cased), by hand.
+    const people = [
+      ['  Ana@Example.com', 'ana@example.com'],
+      ['BO@example.com ', 'bo@example.com'],
+      ['cy@Example.ORG', 'cy@example.org'],
+      ['Dev@example.net', 'dev@example.net'],
+      ['EVE@example.com', 'eve@example.com'],
+    ] as const
+    const hashes = people.map(([, email]) => sha(email))
+    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'bulk' } })).json.key
+    const collect = async (body: Record<string, unknown>) =>
+      expect(
+        (await t().send('POST', '/collect/json/bulk', { body, headers: { authorization: key } })).status,
+      ).toBe(200)
+    for (const [index, [email]] of people.entries())
+      await collect({ user_id: `b${index}`, email, cohort: 'bulk' })
+    const audience = (
+      await t().send('POST', '/api/audiences', {
+        cookie: admin,
+        body: { name: 'Bulk', filter: { field: 'cohort', op: 'eq', value: 'bulk' } },
+      })
+    ).json.id as string
+    const authorization = await t().send('POST', '/api/authorizations', {
+      cookie: admin,
+      body: {
+        name: 'Meta bulk',
+        provider: 'facebook',
+        method: 'apikey',
+        credentials: { accessToken: TOKEN, apiUrl: fb.url },
+      },
+    })
+    expect(authorization.status, authorization.text).toBe(201)
+    const { jobOf } = await deployPipeline(t(), admin, 'Bulk to Meta', {
+      version: 1,
+      nodes: [
+        collectSource('src', 'bulk'),
+        audienceNode('aud', audience),
+        {
+          id: 'dst',
+          kind: 'destination',
+          provider: 'facebook',
+          jobType: 'audience',
+          name: 'Meta bulk audience',
+          position: { x: 0, y: 0 },
+          data: {
+            config: { audienceId: BULK, batchSize: 2 },
+            cadence: { every: '1h' },
+            mapping: { fields: [{ from: 'email', to: 'email', identity: true }], keepUnmapped: false },
+          },
+        },
+        authorizationNode('auth', 'facebook', authorization.json.id),
+      ],
+      edges: [edge('src', 'aud'), edge('aud', 'dst'), edge('auth', 'dst')],
+    })
+    const job = jobOf('dst')
+    const run = async () => {
+      t().clock.advance(1000)
+      expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
+      await t().deps.dispatcher.tick()
+      expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json.lastError).toBeNull()
+      return (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: admin })).json[0]
+    }
+    const requests = (method: string) => fb.callsTo(new RegExp(`^${method} /v26\\.0/${BULK}/users$`))
+    const sent = () => fb.payloads.filter((payload) => payload.audienceId === BULK)
+    const hashesSent = () => sent().flatMap((payload) => payload.data.flat())
+
+    // Five people in requests of two: three POSTs of 2, 2 and 1, together exactly the five hashes.
+    expect(await run()).toMatchObject({ added: 5, removed: 0, omitted: 0 })
+    expect(requests('POST')).toHaveLength(3)
+    const sizes = () => sent().map((payload) => `${payload.method} ${payload.data.length}`)
+    expect(sizes()).toEqual(['POST 2', 'POST 2', 'POST 1'])
+    expect(hashesSent().sort()).toEqual([...hashes].sort())
+    expect(fb.hashes(BULK, 'EMAIL')).toEqual([...hashes].sort())
+
+    // Three leave: two DELETEs of 2 and 1 naming exactly them; nothing is added again.
+    for (const index of [0, 2, 4]) await collect({ user_id: `b${index}`, cohort: 'gone' })
+    fb.payloads.length = 0
+    expect(await run()).toMatchObject({ added: 0, removed: 3 })
+    expect(requests('DELETE')).toHaveLength(2)
+    expect(sizes()).toEqual(['DELETE 2', 'DELETE 1'])
+    expect(hashesSent().sort()).toEqual([hashes[0], hashes[2], hashes[4]].sort())
+    expect(fb.hashes(BULK, 'EMAIL')).toEqual([hashes[1], hashes[3]].sort())
   })
 })

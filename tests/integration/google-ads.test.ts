@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
@@ -22,6 +23,9 @@ const CUSTOMER = '1234567890'
 const MANAGER = '9876543210'
 const LIST = '7012345678'
 const USER_LIST = `customers/${CUSTOMER}/userLists/${LIST}`
+/** A second list, so paging is checked on members of its own. */
+const BULK = '7012345679'
+const BULK_LIST = `customers/${CUSTOMER}/userLists/${BULK}`
 
 /** `printf '%s' '<value normalised by hand>' | sha256sum` (tests/unit/hashed-identifiers.test.ts). */
 const HASH = {
@@ -52,7 +56,11 @@ describeEachDialect('Google Ads Customer Match', (dialect) => {
     ads = await startGoogleAds({
       tokens: () => keys,
       lists: {
-        [CUSTOMER]: { [LIST]: { name: 'Sluice pros' }, '555': { name: 'Site visitors', type: 'RULE_BASED' } },
+        [CUSTOMER]: {
+          [LIST]: { name: 'Sluice pros' },
+          [BULK]: { name: 'Sluice bulk' },
+          '555': { name: 'Site visitors', type: 'RULE_BASED' },
+        },
       },
       managers: { [CUSTOMER]: MANAGER },
       developerToken: DEVELOPER_TOKEN,
@@ -63,12 +71,13 @@ describeEachDialect('Google Ads Customer Match', (dialect) => {
     await ads.close()
   })
   const t = useTestApp(dialect)
+  let admin: string
 
   it('uploads the audience hashed through offline user data jobs, removes who leaves, and handles quota, outages, 401s and refusals', async () => {
     ads.calls.length = 0
     ads.jobs.length = 0
     refuseRefresh = false
-    const admin = await t().setupAdmin()
+    admin = await t().setupAdmin()
     // The admin's OAuth app: Google's endpoints replaced by the mock, the API by the emulator.
     const app = await t().send('PUT', '/api/oauth/clients/google-ads', {
       cookie: admin,
@@ -358,5 +367,92 @@ describeEachDialect('Google Ads Customer Match', (dialect) => {
     expect(detail.lastError).toMatch(/stopped working: .*invalid_grant.*reconnect it in the Vault/)
     expect(detail.lastError).not.toContain(DEVELOPER_TOKEN)
     expect(ads.hashes(USER_LIST, 'hashedEmail')).toContain(HASH.john)
+  })
+
+  it('pages a larger audience: one job of three addOperations requests, then removes in two', async () => {
+    ads.calls.length = 0
+    refuseRefresh = false
+    ads.pollsBeforeDone = 0
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex')
+    // Each email as collected, then as Google normalises it (no spaces, lower-cased), by hand.
+    const people = [
+      ['  Ana@Example.com', 'ana@example.com'],
+      ['BO@example .com', 'bo@example.com'],
+      ['cy@Example.ORG', 'cy@example.org'],
+      ['Dev@example.net', 'dev@example.net'],
+      ['EVE@example.com', 'eve@example.com'],
+    ] as const
+    const hashes = people.map(([, email]) => sha(email))
+    // A new connection through the OAuth app the first test configured.
+    const start = await t().send('GET', '/api/oauth/google-ads/start?name=Bulk%20account', { cookie: admin })
+    const consent = new URL(start.headers.get('location')!)
+    const callback = new URL((await fetch(consent, { redirect: 'manual' })).headers.get('location')!)
+    const done = await t().send('GET', `${callback.pathname}${callback.search}`, { cookie: admin })
+    const { searchParams } = new URL(done.headers.get('location')!, 'http://x')
+    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'bulk' } })).json.key
+    const collect = async (body: Record<string, unknown>) =>
+      expect(
+        (await t().send('POST', '/collect/json/bulk', { body, headers: { authorization: key } })).status,
+      ).toBe(200)
+    for (const [index, [email]] of people.entries())
+      await collect({ user_id: `b${index}`, email, cohort: 'bulk' })
+    const audience = (
+      await t().send('POST', '/api/audiences', {
+        cookie: admin,
+        body: { name: 'Bulk', filter: { field: 'cohort', op: 'eq', value: 'bulk' } },
+      })
+    ).json.id as string
+    const { jobOf } = await deployPipeline(t(), admin, 'Bulk to Google', {
+      version: 1,
+      nodes: [
+        collectSource('src', 'bulk'),
+        audienceNode('aud', audience),
+        {
+          id: 'dst',
+          kind: 'destination',
+          provider: 'google-ads',
+          jobType: 'customer-match',
+          name: 'Bulk customer list',
+          position: { x: 0, y: 0 },
+          data: {
+            config: { customerId: CUSTOMER, userListId: BULK, loginCustomerId: MANAGER, batchSize: 2 },
+            cadence: { every: '1h' },
+            mapping: { fields: [{ from: 'email', to: 'email', identity: true }], keepUnmapped: false },
+          },
+        },
+        authorizationNode('auth', 'google-ads', searchParams.get('authorization')!),
+      ],
+      edges: [edge('src', 'aud'), edge('aud', 'dst'), edge('auth', 'dst')],
+    })
+    const job = jobOf('dst')
+    const run = async () => {
+      t().clock.advance(1000)
+      expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
+      await t().deps.dispatcher.tick()
+      expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json.lastError).toBeNull()
+      return (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: admin })).json[0]
+    }
+    // The emulator's record of the list's jobs: the operations each addOperations request carried.
+    const jobs = () => ads.jobs.filter((one) => one.userList === BULK_LIST)
+    const emailsOf = (index: number) =>
+      jobs()[index]!.operations.flatMap((op) => op.userIdentifiers.map((id) => id.hashedEmail))
+    const addOperations = () =>
+      ads.callsTo(/^POST \/v26\/customers\/\d+\/offlineUserDataJobs\/\d+:addOperations$/)
+
+    // Five people in requests of two: one job of three requests (2, 2, 1), together exactly the five.
+    expect(await run()).toMatchObject({ added: 5, removed: 0, omitted: 0 })
+    expect(addOperations()).toHaveLength(3)
+    expect(jobs()).toMatchObject([{ action: 'create', requests: [2, 2, 1], status: 'SUCCESS' }])
+    expect(emailsOf(0).sort()).toEqual([...hashes].sort())
+    expect(ads.hashes(BULK_LIST, 'hashedEmail')).toEqual([...hashes].sort())
+
+    // Three leave: a job of removes in two requests (2, 1) naming exactly them.
+    for (const index of [0, 2, 4]) await collect({ user_id: `b${index}`, cohort: 'gone' })
+    ads.calls.length = 0
+    expect(await run()).toMatchObject({ added: 0, removed: 3 })
+    expect(addOperations()).toHaveLength(2)
+    expect(jobs()[1]).toMatchObject({ action: 'remove', requests: [2, 1], status: 'SUCCESS' })
+    expect(emailsOf(1).sort()).toEqual([hashes[0], hashes[2], hashes[4]].sort())
+    expect(ads.hashes(BULK_LIST, 'hashedEmail')).toEqual([hashes[1], hashes[3]].sort())
   })
 })
