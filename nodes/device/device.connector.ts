@@ -3,8 +3,15 @@ import { type ConnectorContext, defineConnector, parseConfig } from '../define.t
 import { type DeviceConfig, device, deviceConfig } from './device.node.ts'
 
 /**
+ * Crawlers and headless browsers: no person's device. Most of them (Googlebot, bingbot, the
+ * smartphone Googlebot) also carry a full Chrome token, which ua-parser-js reads as a desktop or
+ * mobile Chrome, so they are recognised by their own token first. `cubot` is a phone brand.
+ */
+const BOT = /(?<!cu)bot\b|spider|crawl|slurp|facebookexternalhit|headless|lighthouse|mediapartners-google/i
+
+/**
  * What a user-agent string says, as attributes named with `prefix`; empty when it names no known
- * browser or system.
+ * browser or system, or when it is a bot's.
  *
  * ua-parser-js only sets a device type it has evidence for (a "Mobile" token, a tablet or TV
  * model); desktop browsers carry no such token, so it leaves the type empty for them. An empty
@@ -13,7 +20,7 @@ import { type DeviceConfig, device, deviceConfig } from './device.node.ts'
  * @example describeDevice(iphoneSafari, 'device_').device_type // 'mobile'
  */
 export function describeDevice(value: unknown, prefix: string): Record<string, string> {
-  if (typeof value !== 'string' || !value.trim()) return {}
+  if (typeof value !== 'string' || !value.trim() || BOT.test(value)) return {}
   const { browser, os, device: found } = new UAParser(value).getResult()
   if (!browser.name && !os.name) return {}
   const parts: [string, string | undefined][] = [

@@ -94,7 +94,10 @@ export async function* read(
     )
 
   const stored = checkpointSchema.safeParse(options.checkpoint)
-  let last = stored.success && stored.data.row >= headerRow ? stored.data.row : headerRow
+  const from = stored.success && stored.data.row >= headerRow ? stored.data.row : headerRow
+  // A full re-read cut off at a row that the tab, since shortened, no longer reaches would read
+  // nothing and keep that checkpoint until the tab grew back past it: it starts again from the top.
+  let last = config.mode === 'full' && from >= tab.rowCount ? headerRow : from
   const size = options.preview ? Math.min(options.preview.limit, config.pageSize) : config.pageSize
   for (let start = last + 1; start <= tab.rowCount; ) {
     if (ctx.signal.aborted) return

@@ -86,6 +86,13 @@ function configProblem(error: HubSpotError, audienceProperty: string): Connector
           code: 'READ_ONLY_VALUE',
         },
       )
+    // Every input carries the same true or false in it: no person is to blame, its type is.
+    if (invalid.name === audienceProperty && invalid.error)
+      return new ConnectorError(
+        'config',
+        `HubSpot refuses true and false in the audience property "${audienceProperty}" (${invalid.error}): make it a single checkbox contact property`,
+        { code: invalid.error },
+      )
   }
   return null
 }

@@ -71,8 +71,12 @@ function problemOf(text: string): Problem {
   }
 }
 
-/** `Title: detail (field: message)`, short, with the key censored should Mailchimp echo it. */
-function describe(status: number, text: string, key: string): string {
+/**
+ * `Title: detail (field: message)`, short, with the key and the basic-auth credentials censored
+ * should Mailchimp (or a proxy) echo them. Censored before it is shortened: a cut through the key
+ * would leave a piece that no censor recognises.
+ */
+function describe(status: number, text: string, secrets: readonly string[]): string {
   const problem = problemOf(text)
   const parts = [problem.title, problem.detail].filter((part) => typeof part === 'string' && part)
   const fields = (Array.isArray(problem.errors) ? problem.errors : [])
@@ -80,8 +84,8 @@ function describe(status: number, text: string, key: string): string {
     .filter(Boolean)
   let said = parts.length ? parts.join(': ') : text.trim() ? text.trim() : `HTTP ${status}`
   if (fields.length) said += ` (${fields.join('; ')})`
-  said = said.slice(0, DETAIL_IN_ERRORS)
-  return key ? said.split(key).join('[redacted]') : said
+  for (const secret of secrets) if (secret) said = said.split(secret).join('[redacted]')
+  return said.slice(0, DETAIL_IN_ERRORS)
 }
 
 export interface CallOptions {
@@ -131,7 +135,8 @@ export async function call<T>(
       throw new ConnectorError('transient', `Mailchimp answered HTTP ${response.status} without JSON`)
     }
   }
-  const said = describe(response.status, text, session.key)
+  // The header's base64 of `sluice:<key>` is no form of the key the Vault knows to scrub.
+  const said = describe(response.status, text, [session.key, session.authorization.slice('Basic '.length)])
   const code = String(response.status)
   if (response.status === 401)
     throw new ConnectorError('auth', `Mailchimp refused the API key (${said}); check the key in the Vault`, {

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import {
   type ConnectorContext,
+  ConnectorError,
   parseConfig,
   type ReadBatch,
   type ReadOptions,
@@ -109,8 +110,12 @@ async function page(
     },
     notFound: `Mailchimp has no audience with ID "${config.listId}": check the Audience ID in the job's settings`,
   })
+  // An answer without its list is no empty page: taken for the end, it would close the sync and
+  // move `since` past every member not read yet, whom no later sync would ask for again.
   const parsed = pageSchema.safeParse(body)
-  const items = parsed.success ? parsed.data.members : []
+  if (!parsed.success)
+    throw new ConnectorError('transient', "Mailchimp's answer for the audience's members has no members list")
+  const items = parsed.data.members
   const members: Member[] = []
   let omitted = 0
   for (const item of items) {
@@ -122,7 +127,7 @@ async function page(
     members,
     received: items.length,
     omitted,
-    total: parsed.success ? parsed.data.total_items : undefined,
+    total: parsed.data.total_items,
   }
 }
 

@@ -18,7 +18,10 @@ export function describePhone(
   if (!text?.trim()) return {}
   const country =
     defaultCountry && isSupportedCountry(defaultCountry) ? (defaultCountry as CountryCode) : undefined
-  const parsed = parsePhoneNumberFromString(text, country ? { defaultCountry: country } : {})
+  // Without a country libphonenumber knows no international prefix; 00 is the one most of the
+  // world dials, and the config promises numbers written with it are read.
+  const written = !country && /^\s*00/.test(text) ? `+${text.trim().slice(2)}` : text
+  const parsed = parsePhoneNumberFromString(written, country ? { defaultCountry: country } : {})
   if (!parsed?.isValid()) return {}
   const type = parsed.getType()
   return {

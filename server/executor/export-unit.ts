@@ -1,4 +1,4 @@
-import type { ExportBatch, WriteAck } from '../../nodes/define.ts'
+import { ConnectorError, type ExportBatch, type WriteAck } from '../../nodes/define.ts'
 import { findJobType } from '../../nodes/index.ts'
 import { applyAck, type DeltaBatch, exportDelta, exportPlan } from '../data/export-delta.ts'
 import { counter } from '../db/counters.repo.ts'
@@ -71,6 +71,7 @@ export async function runExportUnit(
     const inFlight: DeltaBatch[] = []
     let sent = 0
     let acknowledged = 0
+    let drained = false
     const waiting: { resolve: (() => void) | null } = { resolve: null }
     // Removes wait until every upsert sent so far is acknowledged and its state committed.
     const settled = async () => {
@@ -92,6 +93,7 @@ export async function runExportUnit(
         sent++
         yield delta.batch
       }
+      drained = true
     }
     let interrupted = false
     for await (const ack of connector.write(ctx, batches())) {
@@ -119,6 +121,15 @@ export async function runExportUnit(
       }
     }
     if (interrupted) return run.handBack()
+    // A connector that returned early — its lease lost, a shutdown, or a defect — left people
+    // unsent or unacknowledged: the position must not move past them.
+    if (!drained || inFlight.length > 0) {
+      if (run.signal.aborted) throw run.signal.reason
+      throw new ConnectorError(
+        'transient',
+        'the destination stopped before acknowledging every batch; the next run sends the rest',
+      )
+    }
     // People without the identifier the destination needs: counted once the run knows them all.
     await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
       await addMetrics(trx, job.id, now, { omitted: omitted.count })

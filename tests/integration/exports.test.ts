@@ -189,6 +189,31 @@ describeEachDialect(
       ).toEqual(before)
     })
 
+    it('does not move past people a destination that returned early never acknowledged', async () => {
+      for (let n = 1; n <= 5; n++) await collect({ email: `q${n}@example.com`, plan: 'quits' })
+      const job = await pipeline(
+        'quits',
+        await audience('Quits', { field: 'plan', op: 'eq', value: 'quits' }),
+        {
+          quitAfterBatches: 2,
+        },
+      )
+      expect((await run(job)).map((batch) => batch.upserts.map((row) => row.id))).toEqual([
+        ['q1@example.com', 'q2@example.com'],
+        ['q3@example.com', 'q4@example.com'],
+      ])
+      expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json).toMatchObject({
+        status: 'sleeping',
+        sleepReason: 'retry',
+        lastError: 'the destination stopped before acknowledging every batch; the next run sends the rest',
+      })
+      await t().database.db.updateTable('jobs').set({ config: '{}' }).where('id', '=', job).execute()
+      expect((await run(job)).map((batch) => batch.upserts.map((row) => row.id))).toEqual([
+        ['q3@example.com', 'q4@example.com'],
+        ['q5@example.com'],
+      ])
+    })
+
     it('counts people the destination rejects as omitted and retries them when they change, not forever', async () => {
       await collect({ email: 'r1@example.com', plan: 'rejects' })
       await collect({ email: 'r2@example.com', plan: 'rejects' })

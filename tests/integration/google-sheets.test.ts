@@ -249,6 +249,36 @@ describeEachDialect('Google Sheets source', (dialect) => {
     expect(profile.attributes.plan.value).toBe('pro')
   })
 
+  it('starts a full re-read again from the top when deleted rows leave its checkpoint below the tab', async () => {
+    const id = '1ShrunkSheet_abcdefghijk'
+    const sheet = sheets.create(id, 'Shrinking', {
+      title: 'Sheet1',
+      columnCount: 6,
+      rowCount: 8,
+      rows: [HEADER, ...Array.from({ length: 6 }, (_, n) => person(n + 1))],
+    })
+    const tab = sheet.tabs[0]!
+    const { run, stored } = await deploy('Shrinking', {
+      spreadsheet: id,
+      mode: 'full',
+      keyColumn: 'email',
+      pageSize: 2,
+    })
+    // The third page fails: the re-read stops with its checkpoint at row 5.
+    sheets.fail({ ...unavailable(), match: /A6%3AF7/ })
+    expect((await run()).lastError).toMatch(/503 UNAVAILABLE/)
+    expect(await stored()).toHaveLength(4)
+    // Rows 2 to 5 are deleted (the grid shrinks with them) and a row left is edited.
+    tab.rows.splice(1, 4)
+    tab.rowCount = 4
+    tab.rows[1] = person(5, 'pro')
+    expect((await run()).lastError).toBeNull()
+    const rows = await stored()
+    expect(rows.some((row) => row.email === 'p6@sheets.example')).toBe(true)
+    expect(rows.at(-2)).toMatchObject({ email: 'p5@sheets.example', plan: 'pro' })
+    expect(rows).toHaveLength(6)
+  })
+
   it('sleeps until the time a 429 states, or a minute without one, and retries a 5xx', async () => {
     const id = '1RateLimitedSheet_abcdefg'
     sheets.create(id, 'Quota', { title: 'Sheet1', columnCount: 6, rows: [HEADER, person(1), person(2)] })

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { ConnectorContext, WriteAck } from '../../nodes/define.ts'
+import { writeAudience } from '../../nodes/hubspot/hubspot.destination.ts'
+import type { ContactsExportConfig } from '../../nodes/hubspot/hubspot.node.ts'
 import { LOOKBACK_MS } from '../../nodes/hubspot/hubspot.source.ts'
+import { outboundContext } from '../../server/net/outbound.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource, edge } from '../support/documents.ts'
@@ -424,4 +428,46 @@ describeEachDialect('HubSpot', (dialect) => {
     })
     expect(ticked()).toHaveLength(148)
   })
+})
+
+it('stops with a config error when HubSpot refuses the audience property itself, rather than rejecting everyone', async () => {
+  const now = () => new Date('2026-03-01T12:00:00Z')
+  const hubspot = await startHubSpot({ now })
+  try {
+    hubspot.keys.add(TOKEN)
+    // Created as a Yes/No dropdown instead of a single checkbox: it takes neither true nor false.
+    hubspot.properties.add('in_sluice_audience')
+    hubspot.enumerations.set('in_sluice_audience', ['yes', 'no'])
+    const ctx: ConnectorContext<ContactsExportConfig> = {
+      config: { audienceProperty: 'in_sluice_audience' },
+      credentials: { accessToken: TOKEN, apiUrl: hubspot.url },
+      signal: new AbortController().signal,
+      now,
+      sleep: async () => {},
+      dataDir: '',
+      jobId: null,
+      ...outboundContext({ allowPrivateNetwork: true }),
+    }
+    async function* one() {
+      yield {
+        upserts: Array.from({ length: 8 }, (_, n) => ({ id: `p${n}@shop.example`, fields: {} })),
+        removes: [],
+      }
+    }
+    const acks: WriteAck[] = []
+    const writing = (async () => {
+      for await (const ack of writeAudience(ctx, one())) acks.push(ack)
+    })()
+    await expect(writing).rejects.toMatchObject({
+      kind: 'config',
+      message: expect.stringMatching(
+        /audience property "in_sluice_audience" \(INVALID_OPTION\): make it a single checkbox/,
+      ),
+    })
+    expect(acks).toEqual([])
+    // Found on the first answer: no halving down to every person.
+    expect(hubspot.callsTo(/batch\/upsert/)).toHaveLength(1)
+  } finally {
+    await hubspot.close()
+  }
 })

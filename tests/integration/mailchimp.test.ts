@@ -518,6 +518,64 @@ describeEachDialect('Mailchimp', (dialect) => {
     await settle()
   })
 
+  it('retries a members page answered without its list instead of taking it for the end of the audience', async () => {
+    const TOTAL = 1100
+    mc.addList('odd0000001', 'Odd answer')
+    for (let n = 0; n < TOTAL; n++) {
+      mc.advance(1)
+      mc.addMember('odd0000001', `o${n}@odd.example.org`)
+    }
+    const job = await deploySource('Odd answer', 'odd0000001')
+    // A 200 that is not the members list (a proxy's stand-in, an answer cut short): ending the sync
+    // there would move its `since` past the 100 members not read, and no later sync would ask again.
+    mc.fail({
+      status: 200,
+      body: { status: 'ok' },
+      match: /^GET \/3\.0\/lists\/odd0000001\/members\?.*offset=980/,
+    })
+    let detail = await run(job)
+    expect(detail).toMatchObject({ status: 'sleeping', sleepReason: 'retry', consecutiveErrors: 1 })
+    expect(detail.lastError).toMatch(/no members list/)
+    expect(new Set((await stored(job)).map((row) => row.data.email)).size).toBe(1000)
+    detail = await run(job)
+    expect(detail.lastError).toBeNull()
+    expect(new Set((await stored(job)).map((row) => row.data.email)).size).toBe(TOTAL)
+    await settle()
+  })
+
+  it('censors the key and its basic-auth header in what Mailchimp echoes, before cutting the message short', async () => {
+    mc.addList('echo000001', 'Echo')
+    mc.addMember('echo000001', 'ada@example.org')
+    const job = await deploySource('Echo', 'echo000001')
+    // Messages are kept to 300 characters: "API Key Invalid: " and 273 more put the key across the cut.
+    mc.fail({
+      status: 401,
+      match: /echo000001/,
+      body: { title: 'API Key Invalid', status: 401, detail: `${'x'.repeat(273)}${KEY}`, instance: 'e1' },
+    })
+    let detail = await run(job)
+    expect(detail.lastError).toMatch(/^Mailchimp refused the API key/)
+    expect(detail.lastError).not.toContain(KEY.slice(0, 10))
+    // The header carries base64 of `sluice:<key>`, which is neither the key nor any form of it.
+    const header = Buffer.from(`sluice:${KEY}`).toString('base64')
+    mc.fail({
+      status: 400,
+      match: /echo000001/,
+      body: {
+        title: 'Bad Request',
+        status: 400,
+        detail: `refused Authorization: Basic ${header}`,
+        instance: 'e2',
+      },
+    })
+    detail = await run(job)
+    expect(detail.lastError).toBe(
+      'Mailchimp refused the request: Bad Request: refused Authorization: Basic [redacted]',
+    )
+    expect(leaks(detail.lastError)).toBe(false)
+    await settle()
+  })
+
   it('never writes a key into a job log or error', async () => {
     expect(jobs.length).toBeGreaterThan(5)
     for (const job of jobs) {

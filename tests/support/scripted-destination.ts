@@ -18,6 +18,8 @@ import type { JobNode } from '../../nodes/pipeline.ts'
 export const recorderConfig = z.strictObject({
   /** Throw after receiving this many batches in one run, before acknowledging the last. */
   failAfterBatches: z.int().min(1).optional(),
+  /** Return quietly after receiving this many batches, the last unacknowledged (as on an abort). */
+  quitAfterBatches: z.int().min(1).optional(),
   /** Identifiers the destination refuses (counted omitted). */
   reject: z.array(z.string()).default([]),
 })
@@ -62,6 +64,7 @@ async function* write(
     count++
     if (config.failAfterBatches !== undefined && count >= config.failAfterBatches)
       throw new ConnectorError('transient', 'HTTP 502 Bad Gateway after the batch went out', { code: '502' })
+    if (config.quitAfterBatches !== undefined && count >= config.quitAfterBatches) return
     const refused = new Set(config.reject)
     yield {
       delivered: batch.upserts.map((row) => row.id).filter((id) => !refused.has(id)),

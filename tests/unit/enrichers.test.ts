@@ -122,6 +122,13 @@ describe('phone numbers', () => {
     expect(describePhone('07400 123456', undefined, 'phone_')).toEqual({})
   })
 
+  it('reads numbers written with the 00 international prefix without a default country, as the config says', () => {
+    const expected = { phone_e164: '+447400123456', phone_country: 'GB', phone_type: 'mobile' }
+    expect(describePhone('0044 7400 123456', undefined, 'phone_')).toEqual(expected)
+    expect(describePhone(' 00 44 7400 123456', undefined, 'phone_')).toEqual(expected)
+    expect(describePhone('00 12345', undefined, 'phone_')).toEqual({})
+  })
+
   it('enriches through the connector and refuses a country libphonenumber does not know', async () => {
     const enrich = enricher(phoneConnector, 'numbers')
     expect(
@@ -169,6 +176,24 @@ describe('device', () => {
     })
     for (const value of ['curl/8.4.0', 'Googlebot/2.1 (+http://www.google.com/bot.html)', '', 7, null])
       expect(describeDevice(value, 'device_'), String(value)).toEqual({})
+  })
+
+  it("adds nothing for crawlers that carry a browser's token: a bot is no one's device", () => {
+    // Google's and Bing's crawlers as they document them: each names a real Chrome too.
+    for (const bot of [
+      'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Googlebot/2.1; +http://www.google.com/bot.html) Chrome/126.0.6478.126 Safari/537.36',
+      'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.126 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+      'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36',
+      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36',
+    ])
+      expect(describeDevice(bot, 'device_'), bot).toEqual({})
+    // A phone whose brand ends in "bot" is still a phone.
+    expect(
+      describeDevice(
+        'Mozilla/5.0 (Linux; Android 9; CUBOT P30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36',
+        'device_',
+      ),
+    ).toMatchObject({ device_type: 'mobile', device_os: 'Android' })
   })
 
   it('enriches through the connector from the configured attribute', async () => {

@@ -23,6 +23,8 @@ export interface HubSpotEmulator extends Emulator {
   contacts: Map<string, StoredContact>
   /** Contact properties defined in the account; tests add custom ones. */
   properties: Set<string>
+  /** Enumeration (dropdown) properties and the option values they take; others take any text. */
+  enumerations: Map<string, string[]>
   /** Requests left today; at 0 every request gets the documented DAILY 429. */
   daily: { remaining: number }
   /** Adds `count` contacts `c<n>@hubspot.example` (numbered on from earlier seeds), changed at `at` (default now). */
@@ -128,6 +130,7 @@ export async function startHubSpot(options: { now: () => Date }): Promise<HubSpo
   const keys = new Set<string>()
   const contacts = new Map<string, StoredContact>()
   const properties = new Set(DEFAULT_PROPERTIES)
+  const enumerations = new Map<string, string[]>()
   const daily = { remaining: Number.POSITIVE_INFINITY }
   let nextId = 1000
   let seeded = 0
@@ -166,7 +169,7 @@ export async function startHubSpot(options: { now: () => Date }): Promise<HubSpo
     [...contacts.values()].filter((c) => !c.archived).sort((a, b) => Number(a.id) - Number(b.id))
   /** Problems with properties a write sets; empty when all are writable. */
   const propertyProblems = (values: Record<string, unknown>) =>
-    Object.keys(values).flatMap((name) =>
+    Object.entries(values).flatMap(([name, value]) =>
       !properties.has(name)
         ? [{ name, error: 'PROPERTY_DOESNT_EXIST', message: `Property "${name}" does not exist` }]
         : READ_ONLY.includes(name)
@@ -177,7 +180,15 @@ export async function startHubSpot(options: { now: () => Date }): Promise<HubSpo
                 message: `"${name}" is a read only property; its value cannot be set.`,
               },
             ]
-          : [],
+          : enumerations.has(name) && !enumerations.get(name)!.includes(String(value))
+            ? [
+                {
+                  name,
+                  error: 'INVALID_OPTION',
+                  message: `${String(value)} was not one of the allowed options: [${enumerations.get(name)!.join(', ')}]`,
+                },
+              ]
+            : [],
     )
 
   const emulator = await startEmulator((app) => {
@@ -368,6 +379,7 @@ export async function startHubSpot(options: { now: () => Date }): Promise<HubSpo
     keys,
     contacts,
     properties,
+    enumerations,
     daily,
     seed(count: number, at = options.now()) {
       return Array.from({ length: count }, () => {
