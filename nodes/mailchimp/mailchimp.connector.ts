@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { defineConnector } from '../define.ts'
 import { call, sessionOf } from './mailchimp.client.ts'
 import { writeAudience } from './mailchimp.destination.ts'
-import { mailchimp } from './mailchimp.node.ts'
+import { mailchimp, membersConfig } from './mailchimp.node.ts'
 import { readMembers } from './mailchimp.source.ts'
 
 const root = z.looseObject({ account_name: z.string().optional(), email: z.string().optional() })
@@ -10,7 +10,8 @@ const list = z.looseObject({
   name: z.string().optional(),
   stats: z.looseObject({ member_count: z.number().optional() }).optional(),
 })
-const withList = z.looseObject({ listId: z.string().min(1) })
+// The jobs' own rule: an ID like `..` must not turn the audience check into a call to the API root.
+const withList = z.looseObject({ listId: membersConfig.shape.listId })
 
 export default defineConnector(mailchimp, {
   /**
@@ -27,6 +28,8 @@ export default defineConnector(mailchimp, {
       )
       let message = `connected to the Mailchimp account ${account.account_name ?? '(unnamed)'}`
       const job = withList.safeParse(ctx.config ?? {})
+      if (!job.success && ctx.config?.listId !== undefined)
+        return { ok: false, message: `invalid Audience ID: ${z.prettifyError(job.error)}` }
       if (job.success) {
         const found = list.parse(
           (await call(ctx, session, `/lists/${encodeURIComponent(job.data.listId)}`, {

@@ -6,6 +6,7 @@ import { catalogueJson, findJobType, findProvider } from '../../nodes/index.ts'
 import { findAuthorization } from '../db/authorizations.repo.ts'
 import { listMessages } from '../db/raw-messages.repo.ts'
 import { ApiError, notFound } from '../errors.ts'
+import { throttleFor } from '../executor/budgets.ts'
 import type { AppEnv } from '../http/context.ts'
 import { answer, failure, route } from '../http/route.ts'
 import { body } from '../http/validate.ts'
@@ -157,6 +158,7 @@ export const providerRoutes = new Hono<AppEnv>()
         },
       )
       const signal = AbortSignal.timeout(PREVIEW_TIMEOUT_MS)
+      const throttle = throttleFor(provider.id, input.authorizationId ?? null)
       const ctx = {
         config: config.data,
         credentials,
@@ -164,6 +166,8 @@ export const providerRoutes = new Hono<AppEnv>()
         signal,
         now: () => clock.now(),
         sleep: (ms: number) => clock.sleep(ms, signal),
+        // A preview spends the authorization's request budget like its jobs do.
+        ...(throttle ? { throttle } : {}),
         dataDir: settings.dataDir,
         jobId: null,
         ...outboundContext(settings),

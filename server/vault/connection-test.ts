@@ -1,6 +1,7 @@
 import { findConnector } from '../../nodes/connectors.ts'
 import type { CheckResult } from '../../nodes/define.ts'
 import type { Authorization } from '../db/schema.ts'
+import { throttleFor } from '../executor/budgets.ts'
 import type { Deps } from '../http/context.ts'
 import { outboundContext } from '../net/outbound.ts'
 import { credentialsOf } from './job-credentials.ts'
@@ -24,6 +25,8 @@ export async function testConnection(
   try {
     const { credentials, reauthorize } = await credentialsOf(deps, row)
     const signal = AbortSignal.timeout(CHECK_TIMEOUT_MS)
+    // A connection test spends the authorization's request budget like its jobs do.
+    const throttle = throttleFor(row.provider, row.id)
     result = await connector.check({
       config,
       credentials,
@@ -33,6 +36,7 @@ export async function testConnection(
       sleep: (ms) => deps.clock.sleep(ms, signal),
       dataDir: deps.config.dataDir,
       ...outboundContext(deps.config),
+      ...(throttle ? { throttle } : {}),
     })
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)

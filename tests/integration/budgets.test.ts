@@ -108,4 +108,25 @@ describeEachDialect('rate budgets per authorization', (dialect) => {
     expect(await timed(separate)).toBeLessThan(900)
     for (const id of [...shared, ...separate]) expect(await runs(id)).toBe(1)
   })
+
+  it('makes previews spend the authorization’s request budget too', async () => {
+    admin ||= await t().setupAdmin()
+    const id = await authorization('r4')
+    const preview = async () => {
+      const answer = await t().send('POST', '/api/preview', {
+        cookie: admin,
+        body: {
+          provider: 'scripted',
+          jobType: 'people',
+          config: { records: 5, batchSize: 5 },
+          authorizationId: id,
+        },
+      })
+      expect(answer.status, answer.text).toBe(200)
+    }
+    const began = performance.now()
+    // Ten requests a second on one key: the eleventh preview waits for the next window.
+    for (let n = 0; n < 11; n++) await preview()
+    expect(performance.now() - began).toBeGreaterThanOrEqual(900)
+  })
 })

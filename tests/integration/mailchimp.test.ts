@@ -110,6 +110,12 @@ describeEachDialect('Mailchimp', (dialect) => {
       ok: false,
       message: expect.stringMatching(/no audience with ID "nope000000".*Resource Not Found/),
     })
+    // An ID that is no ID (`..` would reach the API root) is refused, not checked.
+    const traversal = await t().send('POST', `/api/authorizations/${vault}/test`, {
+      cookie: admin,
+      body: { config: { listId: '..' } },
+    })
+    expect(traversal.json).toEqual({ ok: false, message: expect.stringMatching(/^invalid Audience ID: /) })
     const refused = await t().send('POST', `/api/authorizations/${await authorize(WRONG_KEY)}/test`, {
       cookie: admin,
       body: {},
