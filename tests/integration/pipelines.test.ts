@@ -78,7 +78,7 @@ describeEachDialect('pipelines', (dialect) => {
         {
           id: 'auth',
           kind: 'authorization',
-          provider: 'mailchimp',
+          provider: 'acme-crm',
           name: 'MC',
           position: { x: 0, y: 0 },
           data: { authorizationId: 'x' },
