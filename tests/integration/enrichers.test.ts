@@ -7,7 +7,7 @@ import { enrichmentStream } from '../../server/executor/enrichment-unit.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource, edge, sampleSource } from '../support/documents.ts'
-import { deployPipeline, runJobNow } from '../support/pipelines.ts'
+import { collector, deployPipeline, runJobNow } from '../support/pipelines.ts'
 
 const enrichment = (
   id: string,
@@ -66,11 +66,7 @@ describeEachDialect('GeoIP, phone and device enrichment', (dialect) => {
 
   it('adds what each library says about every profile fed by Sample data, and counts those lacking the input omitted', async () => {
     const admin = await t().setupAdmin()
-    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'crm' } })).json.key
-    const collect = async (body: Record<string, unknown>) =>
-      expect(
-        (await t().send('POST', '/collect/json/crm', { body, headers: { authorization: key } })).status,
-      ).toBe(200)
+    const collect = await collector(t(), admin, 'crm')
     // Someone without an address, a phone or a browser; and someone with only a national number.
     await collect({ email: 'offline@example.com', plan: 'free' })
     await collect({ email: 'caller@example.com', phone: '07400 123456' })

@@ -10,7 +10,7 @@ import {
   startFacebook,
 } from '../support/emulators/facebook.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { audienceNode, deployPipeline } from '../support/pipelines.ts'
+import { audienceNode, collector, deployPipeline } from '../support/pipelines.ts'
 
 const TOKEN = 'EAAGm0PX4ZCpsBAFakeSystemUserToken0123456789'
 const AUDIENCE = '23851234567890123'
@@ -222,11 +222,7 @@ describeEachDialect('Facebook Custom Audiences', (dialect) => {
       ['EVE@example.com', 'eve@example.com'],
     ] as const
     const hashes = people.map(([, email]) => sha(email))
-    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'bulk' } })).json.key
-    const collect = async (body: Record<string, unknown>) =>
-      expect(
-        (await t().send('POST', '/collect/json/bulk', { body, headers: { authorization: key } })).status,
-      ).toBe(200)
+    const collect = await collector(t(), admin, 'bulk')
     for (const [index, [email]] of people.entries())
       await collect({ user_id: `b${index}`, email, cohort: 'bulk' })
     const audience = (

@@ -13,7 +13,7 @@ import {
 import { bearerOf } from '../support/emulators/harness.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
 import { startOAuthProvider } from '../support/oauth-provider.ts'
-import { audienceNode, deployPipeline } from '../support/pipelines.ts'
+import { audienceNode, collector, deployPipeline } from '../support/pipelines.ts'
 
 // The connector waits between polls of a running job on Sluice's clock, which the test clock
 // passes at once; the emulator decides when a job is done (after a set number of polls).
@@ -389,11 +389,7 @@ describeEachDialect('Google Ads Customer Match', (dialect) => {
     const callback = new URL((await fetch(consent, { redirect: 'manual' })).headers.get('location')!)
     const done = await t().send('GET', `${callback.pathname}${callback.search}`, { cookie: admin })
     const { searchParams } = new URL(done.headers.get('location')!, 'http://x')
-    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'bulk' } })).json.key
-    const collect = async (body: Record<string, unknown>) =>
-      expect(
-        (await t().send('POST', '/collect/json/bulk', { body, headers: { authorization: key } })).status,
-      ).toBe(200)
+    const collect = await collector(t(), admin, 'bulk')
     for (const [index, [email]] of people.entries())
       await collect({ user_id: `b${index}`, email, cohort: 'bulk' })
     const audience = (

@@ -11,7 +11,7 @@ import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource, edge } from '../support/documents.ts'
 import { hashOf, type MailchimpEmulator, startMailchimp } from '../support/emulators/mailchimp.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { audienceNode, deployPipeline, runJobNow } from '../support/pipelines.ts'
+import { audienceNode, collector, deployPipeline, runJobNow } from '../support/pipelines.ts'
 
 const KEY = '0f1e2d3c4b5a69788796a5b4c3d2e1f0-us21'
 const OTHER_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90-us19'
@@ -334,11 +334,7 @@ describeEachDialect('Mailchimp', (dialect) => {
   })
 
   it('subscribes exactly the audience with merge fields and tags, reports refused members, unsubscribes who leaves', async () => {
-    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'mc' } })).json.key
-    const collect = async (body: Record<string, unknown>) =>
-      expect(
-        (await t().send('POST', '/collect/json/mc', { body, headers: { authorization: key } })).status,
-      ).toBe(200)
+    const collect = await collector(t(), admin, 'mc')
     const people: [string, string, string][] = [
       ['ada@x.example.org', 'Ada', 'pro'],
       ['bob@x.example.org', 'Bob', 'pro'],

@@ -108,3 +108,16 @@ export async function runJobNow(app: TestApp, cookie: string, job: string) {
   await app.deps.dispatcher.tick()
   return (await app.send('GET', `/api/jobs/${job}`, { cookie })).json
 }
+
+/**
+ * A data key for `stream` (named after it) and a function that collects one message into the
+ * stream with it, expecting it accepted.
+ * @example const collect = await collector(t(), admin, 'crm'); await collect({ email: 'a@x.co' })
+ */
+export async function collector(app: TestApp, cookie: string, stream: string) {
+  const key = (await app.send('POST', '/api/data-keys', { cookie, body: { name: stream } })).json.key
+  return async (body: Record<string, unknown>) =>
+    expect(
+      (await app.send('POST', `/collect/json/${stream}`, { body, headers: { authorization: key } })).status,
+    ).toBe(200)
+}
