@@ -10,7 +10,7 @@ import {
   startFacebook,
 } from '../support/emulators/facebook.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { audienceNode, collector, deployPipeline } from '../support/pipelines.ts'
+import { audienceNode, collector, deployPipeline, saveAudience } from '../support/pipelines.ts'
 
 const TOKEN = 'EAAGm0PX4ZCpsBAFakeSystemUserToken0123456789'
 const AUDIENCE = '23851234567890123'
@@ -60,12 +60,7 @@ describeEachDialect('Facebook Custom Audiences', (dialect) => {
     // Only a phone, with its country code: keyed by it, since the mapping marks it an identity.
     await collect({ user_id: 'u5', phone: '+33 6 12 34 56 78', plan: 'pro' })
     await collect({ user_id: 'u6', email: 'dee@example.com', plan: 'free' })
-    const audience = (
-      await t().send('POST', '/api/audiences', {
-        cookie: admin,
-        body: { name: 'Pros', filter: { field: 'plan', op: 'eq', value: 'pro' } },
-      })
-    ).json.id as string
+    const audience = await saveAudience(t(), admin, 'Pros', { field: 'plan', op: 'eq', value: 'pro' })
     const authorization = await t().send('POST', '/api/authorizations', {
       cookie: admin,
       body: {
@@ -225,12 +220,7 @@ describeEachDialect('Facebook Custom Audiences', (dialect) => {
     const collect = await collector(t(), admin, 'bulk')
     for (const [index, [email]] of people.entries())
       await collect({ user_id: `b${index}`, email, cohort: 'bulk' })
-    const audience = (
-      await t().send('POST', '/api/audiences', {
-        cookie: admin,
-        body: { name: 'Bulk', filter: { field: 'cohort', op: 'eq', value: 'bulk' } },
-      })
-    ).json.id as string
+    const audience = await saveAudience(t(), admin, 'Bulk', { field: 'cohort', op: 'eq', value: 'bulk' })
     const authorization = await t().send('POST', '/api/authorizations', {
       cookie: admin,
       body: {

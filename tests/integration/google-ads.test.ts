@@ -13,7 +13,7 @@ import {
 import { bearerOf } from '../support/emulators/harness.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
 import { startOAuthProvider } from '../support/oauth-provider.ts'
-import { audienceNode, collector, deployPipeline } from '../support/pipelines.ts'
+import { audienceNode, collector, deployPipeline, saveAudience } from '../support/pipelines.ts'
 
 // The connector waits between polls of a running job on Sluice's clock, which the test clock
 // passes at once; the emulator decides when a job is done (after a set number of polls).
@@ -118,12 +118,7 @@ describeEachDialect('Google Ads Customer Match', (dialect) => {
     await collect({ user_id: 'u4', email: 'not-an-email', plan: 'pro' })
     await collect({ user_id: 'u5', phone: '+33 6 12 34 56 78', plan: 'pro' })
     await collect({ user_id: 'u6', email: 'Dana@Example.com', plan: 'free' })
-    const audience = (
-      await t().send('POST', '/api/audiences', {
-        cookie: admin,
-        body: { name: 'Pros', filter: { field: 'plan', op: 'eq', value: 'pro' } },
-      })
-    ).json.id as string
+    const audience = await saveAudience(t(), admin, 'Pros', { field: 'plan', op: 'eq', value: 'pro' })
     const { jobOf } = await deployPipeline(t(), admin, 'Pros to Google', {
       version: 1,
       nodes: [
@@ -392,12 +387,7 @@ describeEachDialect('Google Ads Customer Match', (dialect) => {
     const collect = await collector(t(), admin, 'bulk')
     for (const [index, [email]] of people.entries())
       await collect({ user_id: `b${index}`, email, cohort: 'bulk' })
-    const audience = (
-      await t().send('POST', '/api/audiences', {
-        cookie: admin,
-        body: { name: 'Bulk', filter: { field: 'cohort', op: 'eq', value: 'bulk' } },
-      })
-    ).json.id as string
+    const audience = await saveAudience(t(), admin, 'Bulk', { field: 'cohort', op: 'eq', value: 'bulk' })
     const { jobOf } = await deployPipeline(t(), admin, 'Bulk to Google', {
       version: 1,
       nodes: [

@@ -10,7 +10,7 @@ import { collectSource, edge } from '../support/documents.ts'
 import { burstLimited, type HubSpotEmulator, startHubSpot } from '../support/emulators/hubspot.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
 import { startOAuthProvider } from '../support/oauth-provider.ts'
-import { audienceNode, deployPipeline, runJobNow } from '../support/pipelines.ts'
+import { audienceNode, deployPipeline, runJobNow, saveAudience } from '../support/pipelines.ts'
 
 const TOKEN = 'pat-na1-0f3c2a9e-hubspot-test-token'
 
@@ -325,12 +325,7 @@ describeEachDialect('HubSpot', (dialect) => {
       { email: 'broken@localhost', first_name: 'Broken', plan: 'pro' },
       { email: 'free@shop.example', first_name: 'Free', plan: 'free' },
     ])
-    const audience = (
-      await t().send('POST', '/api/audiences', {
-        cookie: admin,
-        body: { name: 'Pros', filter: { field: 'plan', op: 'eq', value: 'pro' } },
-      })
-    ).json.id as string
+    const audience = await saveAudience(t(), admin, 'Pros', { field: 'plan', op: 'eq', value: 'pro' })
     const { jobOf } = await deployPipeline(t(), admin, 'To HubSpot', {
       version: 1,
       nodes: [

@@ -11,7 +11,7 @@ import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource, edge } from '../support/documents.ts'
 import { hashOf, type MailchimpEmulator, startMailchimp } from '../support/emulators/mailchimp.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { audienceNode, collector, deployPipeline, runJobNow } from '../support/pipelines.ts'
+import { audienceNode, collector, deployPipeline, runJobNow, saveAudience } from '../support/pipelines.ts'
 
 const KEY = '0f1e2d3c4b5a69788796a5b4c3d2e1f0-us21'
 const OTHER_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90-us19'
@@ -343,12 +343,7 @@ describeEachDialect('Mailchimp', (dialect) => {
       ['dan@x.example.org', 'Dan', 'free'],
     ]
     for (const [email, first_name, plan] of people) await collect({ email, first_name, plan })
-    const audience = (
-      await t().send('POST', '/api/audiences', {
-        cookie: admin,
-        body: { name: 'Pros', filter: { field: 'plan', op: 'eq', value: 'pro' } },
-      })
-    ).json.id as string
+    const audience = await saveAudience(t(), admin, 'Pros', { field: 'plan', op: 'eq', value: 'pro' })
     // Cyd once unsubscribed on her own: Mailchimp will not subscribe her again through the API.
     mc.addList('aud0000001', 'Pros').compliance.add('cyd@x.example.org')
     mc.addList('aud0000002', 'Pros archive')

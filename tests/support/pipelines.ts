@@ -121,3 +121,10 @@ export async function collector(app: TestApp, cookie: string, stream: string) {
       (await app.send('POST', `/collect/json/${stream}`, { body, headers: { authorization: key } })).status,
     ).toBe(200)
 }
+
+/** Saves an audience as `cookie`; its id. */
+export async function saveAudience(app: TestApp, cookie: string, name: string, filter: unknown) {
+  const saved = await app.send('POST', '/api/audiences', { cookie, body: { name, filter } })
+  expect(saved.status, saved.text).toBe(201)
+  return saved.json.id as string
+}
