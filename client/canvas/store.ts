@@ -8,8 +8,9 @@ import {
 } from '@xyflow/react'
 import { create } from 'zustand'
 import type { PipelineDocument, PipelineNode } from '../../nodes/pipeline.ts'
-import type { NodeStatus, ProviderInfo, ValidationProblem, ValidationResult } from '../types.ts'
+import type { ValidationResult } from '../types.ts'
 import { moveNodes, removeElements } from './document-ops.ts'
+import { useNodeFacts } from './node-facts.ts'
 import { KIND_LABELS, type SluiceNode } from './types.ts'
 
 /** How many steps back undo reaches. */
@@ -44,19 +45,11 @@ interface CanvasState {
    */
   revision: number
   selectedId: string | null
+  /** The last validation; its problems by node are in useNodeFacts, where the cards read them. */
   validation: ValidationResult | null
-  problemsByNode: Record<string, ValidationProblem[]>
-  /**
-   * The deployed jobs' status by node, and the catalogue by provider id, copied from their queries
-   * so each of hundreds of nodes reads its own slice with a selector instead of a query observer.
-   */
-  statusByNode: Record<string, NodeStatus>
-  providers: ReadonlyMap<string, ProviderInfo>
   /** A node is being dragged: the inspector waits, so a drag stays smooth (see PipelinePage). */
   dragging: boolean
   setDragging: (dragging: boolean) => void
-  setStatuses: (statuses: Record<string, NodeStatus>) => void
-  setProviders: (providers: readonly ProviderInfo[]) => void
   load: (pipelineId: string, document: PipelineDocument, version: number) => void
   /** Forgets the pipeline, so the next one opened never shows this one's nodes first. */
   reset: () => void
@@ -122,15 +115,6 @@ function edgesFor(
   }))
 }
 
-function byNode(validation: ValidationResult | null): Record<string, ValidationProblem[]> {
-  const grouped: Record<string, ValidationProblem[]> = {}
-  for (const error of validation?.errors ?? []) {
-    if (!error.nodeId) continue
-    grouped[error.nodeId] = [...(grouped[error.nodeId] ?? []), error]
-  }
-  return grouped
-}
-
 const EMPTY_DOC: PipelineDocument = { version: 1, nodes: [], edges: [] }
 
 const EMPTY = {
@@ -146,9 +130,6 @@ const EMPTY = {
   revision: 0,
   selectedId: null,
   validation: null,
-  problemsByNode: {},
-  statusByNode: {},
-  providers: new Map<string, ProviderInfo>(),
   dragging: false,
 } satisfies Partial<CanvasState>
 
@@ -175,12 +156,14 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
 
   return {
     ...EMPTY,
-    reset: () => set(EMPTY),
-    setStatuses: (statusByNode) => set({ statusByNode }),
+    reset: () => {
+      useNodeFacts.getState().reset()
+      set(EMPTY)
+    },
     setDragging: (dragging) => set({ dragging }),
-    setProviders: (list) => set({ providers: new Map(list.map((provider) => [provider.id, provider])) }),
 
-    load: (pipelineId, document, version) =>
+    load: (pipelineId, document, version) => {
+      useNodeFacts.getState().setProblems(null)
       set((state) => {
         const keep = state.pipelineId === pipelineId ? selectedIds(state.nodes) : new Set<string>()
         const base = { ...state, nodes: [], edges: [], saved: document, validation: null }
@@ -193,9 +176,9 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
           future: [],
           revision: state.revision + 1,
           validation: null,
-          problemsByNode: {},
         }
-      }),
+      })
+    },
 
     commit: (next, select, coalesce) =>
       set((state) => {
@@ -282,12 +265,10 @@ export const useCanvasStore = create<CanvasState>()((set, get) => {
         selectedId: state.nodes.length === 1 ? state.nodes[0]!.id : null,
       })),
 
-    setValidation: (validation) =>
-      set((state) => ({
-        validation,
-        problemsByNode: byNode(validation),
-        edges: edgesFor(state.document, validation, state.edges),
-      })),
+    setValidation: (validation) => {
+      useNodeFacts.getState().setProblems(validation)
+      set((state) => ({ validation, edges: edgesFor(state.document, validation, state.edges) }))
+    },
   }
 })
 

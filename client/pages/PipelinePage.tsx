@@ -4,6 +4,7 @@ import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react'
 import { Link, useParams, useSearchParams } from 'react-router'
 import { EditorCanvas } from '../canvas/EditorCanvas.tsx'
 import { addItem, layoutAll } from '../canvas/editor-actions.ts'
+import { useNodeFacts } from '../canvas/node-facts.ts'
 import { Palette } from '../canvas/Palette.tsx'
 import type { PaletteItem } from '../canvas/palette-items.ts'
 import { useCanvasStore } from '../canvas/store.ts'
@@ -126,8 +127,8 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
   const deployed = pipeline.deployedVersion !== null
   const statuses = usePipelineStatus(pipeline.id, deployed)
   const catalogue = useProviders()
-  useEffect(() => useCanvasStore.getState().setStatuses(statuses.data?.nodes ?? {}), [statuses.data])
-  useEffect(() => useCanvasStore.getState().setProviders(catalogue.data ?? []), [catalogue.data])
+  useEffect(() => useNodeFacts.getState().setStatuses(statuses.data?.nodes ?? {}), [statuses.data])
+  useEffect(() => useNodeFacts.getState().setProviders(catalogue.data ?? []), [catalogue.data])
   usePipelineEvents(pipeline.id, deployed)
   const flow = useReactFlow()
   const autosave = useAutosave(pipeline.id, !readOnly)

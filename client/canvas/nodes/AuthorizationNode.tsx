@@ -1,6 +1,6 @@
 import type { NodeProps } from '@xyflow/react'
 import { memo } from 'react'
-import { useCanvasStore } from '../store.ts'
+import { useNodeFacts } from '../node-facts.ts'
 import type { AuthorizationFlowNode } from '../types.ts'
 import { NodeCard } from './NodeCard.tsx'
 
@@ -9,7 +9,7 @@ export const AuthorizationNode = memo(function AuthorizationNode({
   selected,
 }: NodeProps<AuthorizationFlowNode>) {
   const { doc } = data
-  const provider = useCanvasStore((state) => state.providers.get(doc.provider))
+  const provider = useNodeFacts((state) => state.providers.get(doc.provider))
   return (
     <NodeCard
       id={doc.id}

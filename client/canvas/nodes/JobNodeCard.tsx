@@ -1,10 +1,10 @@
 import type { JobNode } from '../../../nodes/pipeline.ts'
-import { useCanvasStore } from '../store.ts'
+import { useNodeFacts } from '../node-facts.ts'
 import { NodeCard } from './NodeCard.tsx'
 
 /** Source, destination and enrichment nodes: a provider's job type, run as a job once deployed. */
 export function JobNodeCard({ doc, selected }: { doc: JobNode; selected: boolean }) {
-  const provider = useCanvasStore((state) => state.providers.get(doc.provider))
+  const provider = useNodeFacts((state) => state.providers.get(doc.provider))
   const jobType = provider?.jobTypes.find((candidate) => candidate.id === doc.jobType)
   return (
     <NodeCard

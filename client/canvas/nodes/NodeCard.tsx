@@ -1,11 +1,12 @@
-import { Handle, Position, useStore } from '@xyflow/react'
+import { Handle, Position } from '@xyflow/react'
 import type { ReactNode } from 'react'
 import type { NodeKind } from '../../../nodes/pipeline.ts'
 import { ProviderIcon } from '../../components/ProviderIcon.tsx'
 import { StatusBadge } from '../../components/StatusBadge.tsx'
 import { HANDLES } from '../handles.ts'
-import { useCanvasStore } from '../store.ts'
+import { useNodeFacts } from '../node-facts.ts'
 import { KIND_LABELS } from '../types.ts'
+import { useFar } from '../zoom-detail.ts'
 import { JobFacts } from './JobFacts.tsx'
 
 interface NodeCardProps {
@@ -20,17 +21,12 @@ interface NodeCardProps {
   hasJob: boolean
 }
 
-/**
- * Below this zoom a node's small print cannot be read: nodes draw only their name and status
- * colour, which keeps a canvas of hundreds of nodes quick to draw, drag and pan (semantic zoom).
- */
-const DETAIL_MIN_ZOOM = 0.35
-
 /** The body every node kind shares: handles, icon, name, detail, status and problem marker. */
 export function NodeCard({ id, kind, name, detail, icon, selected, hasJob }: NodeCardProps) {
-  const problems = useCanvasStore((state) => state.problemsByNode[id])
-  const status = useCanvasStore((state) => state.statusByNode[id])
-  const far = useStore((state) => state.transform[2] < DETAIL_MIN_ZOOM)
+  const problems = useNodeFacts((state) => state.problemsByNode[id])
+  const status = useNodeFacts((state) => state.statusByNode[id])
+  // Zoomed out, a card draws only its name and status colour (semantic zoom, see zoom-detail.ts).
+  const far = useFar()
   const handles = HANDLES[kind]
   const classes = ['flow-node', `kind-${kind}`, selected && 'is-selected', problems && 'has-problems']
 

@@ -1,5 +1,6 @@
 import { useId, useState } from 'react'
 import { isJobKind } from '../../../nodes/pipeline.ts'
+import { useNodeFacts } from '../../canvas/node-facts.ts'
 import { useCanvasStore } from '../../canvas/store.ts'
 import { KIND_LABELS } from '../../canvas/types.ts'
 import { ActivityTab } from './ActivityTab.tsx'
@@ -26,7 +27,7 @@ export function Inspector({ readOnly }: { readOnly: boolean }) {
   const node = useCanvasStore((state) =>
     state.document.nodes.find((candidate) => candidate.id === selectedId),
   )
-  const problems = useCanvasStore((state) => (selectedId ? state.problemsByNode[selectedId] : undefined))
+  const problems = useNodeFacts((state) => (selectedId ? state.problemsByNode[selectedId] : undefined))
   const select = useCanvasStore((state) => state.select)
   const revision = useCanvasStore((state) => state.revision)
   const [tab, setTab] = useState<Tab>('configure')
