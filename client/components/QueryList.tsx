@@ -1,5 +1,6 @@
 import type { UseQueryResult } from '@tanstack/react-query'
 import type { ReactNode } from 'react'
+import { DataTable } from './DataTable.tsx'
 import { EmptyState } from './EmptyState.tsx'
 import { LoadError, Loading } from './QueryStates.tsx'
 
@@ -41,21 +42,5 @@ export function QueryList<T>({
         <p>{searched ? 'Try another search.' : firstText}</p>
       </EmptyState>
     )
-  return (
-    <div className="table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            {columns.map((column, index) => (
-              // biome-ignore lint/suspicious/noArrayIndexKey: headers are fixed per page
-              <th scope="col" key={index}>
-                {column || <span className="visually-hidden">Actions</span>}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>{query.data.map(row)}</tbody>
-      </table>
-    </div>
-  )
+  return <DataTable columns={columns}>{query.data.map(row)}</DataTable>
 }

@@ -1,5 +1,6 @@
 import { Link } from 'react-router'
-import { formatDateTime, formatRelative } from '../format.ts'
+import { DataTable } from '../components/DataTable.tsx'
+import { RelativeTime } from '../components/RelativeTime.tsx'
 import { streamPath } from './StreamTable.tsx'
 import type { Attribute } from './types.ts'
 
@@ -13,36 +14,22 @@ export function AttributeTable({ attributes }: { attributes: Record<string, Attr
   const names = Object.keys(attributes).sort((a, b) => a.localeCompare(b))
   if (names.length === 0) return <p className="muted">No attributes yet.</p>
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col">Attribute</th>
-            <th scope="col">Value</th>
-            <th scope="col">Set</th>
-            <th scope="col">Stream</th>
+    <DataTable columns={['Attribute', 'Value', 'Set', 'Stream']}>
+      {names.map((name) => {
+        const attribute = attributes[name]!
+        return (
+          <tr key={name}>
+            <td className="row-title">{name}</td>
+            <td className="attribute-value">{show(attribute.value)}</td>
+            <td className="muted">
+              <RelativeTime iso={attribute.at} />
+            </td>
+            <td>
+              <Link to={streamPath(attribute.stream)}>{attribute.stream}</Link>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {names.map((name) => {
-            const attribute = attributes[name]!
-            return (
-              <tr key={name}>
-                <td className="row-title">{name}</td>
-                <td className="attribute-value">{show(attribute.value)}</td>
-                <td className="muted">
-                  <time dateTime={attribute.at} title={formatDateTime(attribute.at)}>
-                    {formatRelative(attribute.at)}
-                  </time>
-                </td>
-                <td>
-                  <Link to={streamPath(attribute.stream)}>{attribute.stream}</Link>
-                </td>
-              </tr>
-            )
-          })}
-        </tbody>
-      </table>
-    </div>
+        )
+      })}
+    </DataTable>
   )
 }

@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from 'react'
+import { DataTable } from '../components/DataTable.tsx'
 import { PlusIcon } from '../components/icons.tsx'
 import { toast } from '../components/toast-store.ts'
 import { errorMessage } from '../lib/api.ts'
@@ -56,73 +57,57 @@ export function IdentityRulesForm({ fields }: { fields: IdentityField[] }) {
 
   return (
     <form className="form" onSubmit={submit} noValidate>
-      <div className="table-wrap">
-        <table className="table rules-table">
-          <thead>
-            <tr>
-              <th scope="col">Priority</th>
-              <th scope="col">Field</th>
-              <th scope="col">Values compared</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row, index) => (
-              <tr key={row.key}>
-                <td>
-                  <input
-                    className="input input-narrow"
-                    type="number"
-                    min={1}
-                    max={1000}
-                    aria-label={`Priority of rule ${index + 1}`}
-                    value={row.priority}
-                    onChange={(event) => change(row.key, { priority: event.target.value })}
-                  />
-                </td>
-                <td>
-                  <input
-                    className="input"
-                    aria-label={`Field of rule ${index + 1}`}
-                    placeholder="e.g. customer_id"
-                    value={row.name}
-                    onChange={(event) => change(row.key, { name: event.target.value })}
-                  />
-                </td>
-                <td>
-                  <select
-                    className="input"
-                    aria-label={`Values compared for rule ${index + 1}`}
-                    value={row.normalize}
-                    onChange={(event) =>
-                      change(row.key, { normalize: event.target.value as Normalizer | '' })
-                    }
-                  >
-                    <option value="">{defaultLabel(row.name)}</option>
-                    {NORMALIZERS.map((value) => (
-                      <option key={value} value={value}>
-                        {NORMALIZE_LABELS[value]}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td className="row-actions">
-                  <button
-                    type="button"
-                    className="button button-small button-ghost button-ghost-danger"
-                    aria-label={`Remove rule ${index + 1}`}
-                    onClick={() => setRows((current) => current.filter((other) => other.key !== row.key))}
-                  >
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={['Priority', 'Field', 'Values compared', '']} className="rules-table">
+        {rows.map((row, index) => (
+          <tr key={row.key}>
+            <td>
+              <input
+                className="input input-narrow"
+                type="number"
+                min={1}
+                max={1000}
+                aria-label={`Priority of rule ${index + 1}`}
+                value={row.priority}
+                onChange={(event) => change(row.key, { priority: event.target.value })}
+              />
+            </td>
+            <td>
+              <input
+                className="input"
+                aria-label={`Field of rule ${index + 1}`}
+                placeholder="e.g. customer_id"
+                value={row.name}
+                onChange={(event) => change(row.key, { name: event.target.value })}
+              />
+            </td>
+            <td>
+              <select
+                className="input"
+                aria-label={`Values compared for rule ${index + 1}`}
+                value={row.normalize}
+                onChange={(event) => change(row.key, { normalize: event.target.value as Normalizer | '' })}
+              >
+                <option value="">{defaultLabel(row.name)}</option>
+                {NORMALIZERS.map((value) => (
+                  <option key={value} value={value}>
+                    {NORMALIZE_LABELS[value]}
+                  </option>
+                ))}
+              </select>
+            </td>
+            <td className="row-actions">
+              <button
+                type="button"
+                className="button button-small button-ghost button-ghost-danger"
+                aria-label={`Remove rule ${index + 1}`}
+                onClick={() => setRows((current) => current.filter((other) => other.key !== row.key))}
+              >
+                Remove
+              </button>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {save.error && (
         <p className="form-error" role="alert">
           {errorMessage(save.error)}

@@ -1,3 +1,4 @@
+import { DataTable } from '../components/DataTable.tsx'
 import type { IdentityField } from './types.ts'
 
 export const NORMALIZE_LABELS = {
@@ -12,29 +13,16 @@ export const defaultNormalize = (name: string) => (name.trim() === 'email' ? 'em
 /** The rules read-only, for people who may see but not change them. */
 export function IdentityRulesTable({ fields }: { fields: IdentityField[] }) {
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <thead>
-          <tr>
-            <th scope="col" className="numeric">
-              Priority
-            </th>
-            <th scope="col">Field</th>
-            <th scope="col">Values compared</th>
-          </tr>
-        </thead>
-        <tbody>
-          {fields.map((field) => (
-            <tr key={field.name}>
-              <td className="numeric">{field.priority}</td>
-              <td>
-                <code>{field.name}</code>
-              </td>
-              <td className="muted">{NORMALIZE_LABELS[field.normalize ?? defaultNormalize(field.name)]}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={[{ label: 'Priority', numeric: true }, 'Field', 'Values compared']}>
+      {fields.map((field) => (
+        <tr key={field.name}>
+          <td className="numeric">{field.priority}</td>
+          <td>
+            <code>{field.name}</code>
+          </td>
+          <td className="muted">{NORMALIZE_LABELS[field.normalize ?? defaultNormalize(field.name)]}</td>
+        </tr>
+      ))}
+    </DataTable>
   )
 }

@@ -1,7 +1,9 @@
 import { Fragment } from 'react'
 import { Link } from 'react-router'
+import { DataTable } from '../components/DataTable.tsx'
 import { ProgressBar } from '../components/ProgressBar.tsx'
-import { formatDateTime, formatNumber, formatRelative } from '../format.ts'
+import { RelativeTime } from '../components/RelativeTime.tsx'
+import { formatNumber } from '../format.ts'
 import { streamPath } from './StreamTable.tsx'
 import type { Upload } from './types.ts'
 import { UploadStatusBadge } from './UploadStatusBadge.tsx'
@@ -31,77 +33,60 @@ const COLUMNS = 8
 
 export function UploadTable({ uploads }: { uploads: Upload[] }) {
   return (
-    <div className="table-wrap">
-      <table className="table upload-table">
-        <thead>
-          <tr>
-            <th scope="col">Upload</th>
-            <th scope="col">Status</th>
-            <th scope="col" className="numeric">
-              Read
-            </th>
-            <th scope="col" className="numeric">
-              Stored
-            </th>
-            <th scope="col" className="numeric">
-              Rejected
-            </th>
-            <th scope="col" className="numeric">
-              Unified
-            </th>
-            <th scope="col">Progress</th>
-            <th scope="col">Received</th>
-          </tr>
-        </thead>
-        <tbody>
-          {uploads.map((upload) => {
-            const problems = upload.error !== null || upload.errors.length > 0
-            return (
-              <Fragment key={upload.id}>
-                <tr className={problems ? 'has-detail' : undefined}>
-                  <td>
-                    <div className="row-title">
-                      {upload.filename ?? `${upload.format.toUpperCase()} upload`}
-                    </div>
-                    <div className="row-subtitle">
-                      to <Link to={streamPath(upload.stream)}>{upload.stream}</Link> ·{' '}
-                      <code>{upload.id}</code>
-                    </div>
-                  </td>
-                  <td>
-                    <UploadStatusBadge status={upload.status} />
-                  </td>
-                  <td className="numeric">{formatNumber(upload.rowsRead)}</td>
-                  <td className="numeric">{formatNumber(upload.stored)}</td>
-                  <td className={`numeric${upload.rejected > 0 ? ' is-bad' : ''}`}>
-                    {formatNumber(upload.rejected)}
-                  </td>
-                  <td className="numeric">{formatNumber(upload.unified)}</td>
-                  <td>
-                    <ProgressBar
-                      done={upload.unified}
-                      total={upload.stored}
-                      label={`${upload.unified} of ${upload.stored} stored rows unified`}
-                    />
-                  </td>
-                  <td className="muted">
-                    <time dateTime={upload.createdAt} title={formatDateTime(upload.createdAt)}>
-                      {formatRelative(upload.createdAt)}
-                    </time>
-                  </td>
-                </tr>
-                {problems && (
-                  <tr className="detail-row">
-                    <td colSpan={COLUMNS}>
-                      <UploadErrors upload={upload} />
-                    </td>
-                  </tr>
-                )}
-              </Fragment>
-            )
-          })}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      columns={[
+        'Upload',
+        'Status',
+        { label: 'Read', numeric: true },
+        { label: 'Stored', numeric: true },
+        { label: 'Rejected', numeric: true },
+        { label: 'Unified', numeric: true },
+        'Progress',
+        'Received',
+      ]}
+      className="upload-table"
+    >
+      {uploads.map((upload) => {
+        const problems = upload.error !== null || upload.errors.length > 0
+        return (
+          <Fragment key={upload.id}>
+            <tr className={problems ? 'has-detail' : undefined}>
+              <td>
+                <div className="row-title">{upload.filename ?? `${upload.format.toUpperCase()} upload`}</div>
+                <div className="row-subtitle">
+                  to <Link to={streamPath(upload.stream)}>{upload.stream}</Link> · <code>{upload.id}</code>
+                </div>
+              </td>
+              <td>
+                <UploadStatusBadge status={upload.status} />
+              </td>
+              <td className="numeric">{formatNumber(upload.rowsRead)}</td>
+              <td className="numeric">{formatNumber(upload.stored)}</td>
+              <td className={`numeric${upload.rejected > 0 ? ' is-bad' : ''}`}>
+                {formatNumber(upload.rejected)}
+              </td>
+              <td className="numeric">{formatNumber(upload.unified)}</td>
+              <td>
+                <ProgressBar
+                  done={upload.unified}
+                  total={upload.stored}
+                  label={`${upload.unified} of ${upload.stored} stored rows unified`}
+                />
+              </td>
+              <td className="muted">
+                <RelativeTime iso={upload.createdAt} />
+              </td>
+            </tr>
+            {problems && (
+              <tr className="detail-row">
+                <td colSpan={COLUMNS}>
+                  <UploadErrors upload={upload} />
+                </td>
+              </tr>
+            )}
+          </Fragment>
+        )
+      })}
+    </DataTable>
   )
 }

@@ -1,24 +1,16 @@
 import { useState } from 'react'
 import { NewTokenDialog } from '../admin/NewTokenDialog.tsx'
 import { NewUserDialog } from '../admin/NewUserDialog.tsx'
+import { DataTable } from '../components/DataTable.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
+import { RelativeTime } from '../components/RelativeTime.tsx'
 import { SearchField } from '../components/SearchField.tsx'
 import { toast } from '../components/toast-store.ts'
-import { formatDateTime, formatRelative } from '../format.ts'
 import { errorMessage } from '../lib/api.ts'
 import { useAdminMutations, useTokens, useUsers } from '../queries/admin.ts'
 import { useSession } from '../queries/auth.ts'
 import type { Role } from '../types.ts'
-
-const when = (iso: string | null, never: string) =>
-  iso ? (
-    <time dateTime={iso} title={formatDateTime(iso)}>
-      {formatRelative(iso)}
-    </time>
-  ) : (
-    <span className="muted">{never}</span>
-  )
 
 /** Admins: the people who use Sluice and their roles, and the API tokens scripts use. */
 export function AdminPage() {
@@ -55,94 +47,78 @@ export function AdminPage() {
         ) : users.isError ? (
           <LoadError error={users.error} onRetry={() => void users.refetch()} />
         ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Last sign-in</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {shownUsers.map((user) => (
-                  <tr key={user.id}>
-                    <td className="row-title">{user.name}</td>
-                    <td>{user.email}</td>
-                    <td>
-                      <select
-                        aria-label={`Role of ${user.name}`}
-                        className="input input-small"
-                        value={user.role}
-                        onChange={(change) =>
-                          setRole.mutate(
-                            { id: user.id, role: change.target.value as Role },
-                            {
-                              onSuccess: () => toast.success(`${user.name} is now ${change.target.value}.`),
-                              onError: fail,
-                            },
-                          )
-                        }
-                      >
-                        <option value="viewer">Viewer</option>
-                        <option value="editor">Editor</option>
-                        <option value="admin">Admin</option>
-                      </select>
-                    </td>
-                    <td>{when(user.lastLoginAt, 'Never')}</td>
-                    <td>
-                      {user.disabled ? <span className="badge status-failed">Disabled</span> : 'Active'}
-                    </td>
-                    <td className="row-actions">
-                      {user.id !== me?.id && (
-                        <button
-                          type="button"
-                          className="button button-small"
-                          aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.name}`}
-                          onClick={() =>
-                            setDisabled.mutate(
-                              { id: user.id, disabled: !user.disabled },
-                              {
-                                onSuccess: () =>
-                                  toast.success(
-                                    user.disabled
-                                      ? `${user.name} can sign in again.`
-                                      : `${user.name} is disabled: signed out, tokens refused.`,
-                                  ),
-                                onError: fail,
-                              },
-                            )
-                          }
-                        >
-                          {user.disabled ? 'Enable' : 'Disable'}
-                        </button>
-                      )}
-                      {user.id !== me?.id && (
-                        <button
-                          type="button"
-                          className="button button-small button-danger"
-                          aria-label={`Remove ${user.name}`}
-                          onClick={() =>
-                            deleteUser.mutate(user.id, {
-                              onSuccess: () => toast.success(`${user.name} removed.`),
-                              onError: fail,
-                            })
-                          }
-                        >
-                          Remove
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Name', 'Email', 'Role', 'Last sign-in', 'Status', '']}>
+            {shownUsers.map((user) => (
+              <tr key={user.id}>
+                <td className="row-title">{user.name}</td>
+                <td>{user.email}</td>
+                <td>
+                  <select
+                    aria-label={`Role of ${user.name}`}
+                    className="input input-small"
+                    value={user.role}
+                    onChange={(change) =>
+                      setRole.mutate(
+                        { id: user.id, role: change.target.value as Role },
+                        {
+                          onSuccess: () => toast.success(`${user.name} is now ${change.target.value}.`),
+                          onError: fail,
+                        },
+                      )
+                    }
+                  >
+                    <option value="viewer">Viewer</option>
+                    <option value="editor">Editor</option>
+                    <option value="admin">Admin</option>
+                  </select>
+                </td>
+                <td>
+                  <RelativeTime iso={user.lastLoginAt} never={<span className="muted">Never</span>} />
+                </td>
+                <td>{user.disabled ? <span className="badge status-failed">Disabled</span> : 'Active'}</td>
+                <td className="row-actions">
+                  {user.id !== me?.id && (
+                    <button
+                      type="button"
+                      className="button button-small"
+                      aria-label={`${user.disabled ? 'Enable' : 'Disable'} ${user.name}`}
+                      onClick={() =>
+                        setDisabled.mutate(
+                          { id: user.id, disabled: !user.disabled },
+                          {
+                            onSuccess: () =>
+                              toast.success(
+                                user.disabled
+                                  ? `${user.name} can sign in again.`
+                                  : `${user.name} is disabled: signed out, tokens refused.`,
+                              ),
+                            onError: fail,
+                          },
+                        )
+                      }
+                    >
+                      {user.disabled ? 'Enable' : 'Disable'}
+                    </button>
+                  )}
+                  {user.id !== me?.id && (
+                    <button
+                      type="button"
+                      className="button button-small button-danger"
+                      aria-label={`Remove ${user.name}`}
+                      onClick={() =>
+                        deleteUser.mutate(user.id, {
+                          onSuccess: () => toast.success(`${user.name} removed.`),
+                          onError: fail,
+                        })
+                      }
+                    >
+                      Remove
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
 
@@ -162,50 +138,38 @@ export function AdminPage() {
             No tokens yet. Scripts use a token instead of a password, with a role of their own.
           </p>
         ) : (
-          <div className="table-wrap">
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Starts with</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {tokens.data.map((token) => (
-                  <tr key={token.id}>
-                    <td className="row-title">{token.name}</td>
-                    <td>
-                      <code>{token.prefix}…</code>
-                    </td>
-                    <td className="capitalize">{token.role}</td>
-                    <td>{when(token.createdAt, '')}</td>
-                    <td>{when(token.lastUsedAt, 'Never')}</td>
-                    <td>
-                      <button
-                        type="button"
-                        className="button button-small button-danger"
-                        aria-label={`Revoke ${token.name}`}
-                        onClick={() =>
-                          revokeToken.mutate(token.id, {
-                            onSuccess: () => toast.success(`${token.name} revoked.`),
-                            onError: fail,
-                          })
-                        }
-                      >
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Name', 'Starts with', 'Role', 'Created', 'Last used', '']}>
+            {tokens.data.map((token) => (
+              <tr key={token.id}>
+                <td className="row-title">{token.name}</td>
+                <td>
+                  <code>{token.prefix}…</code>
+                </td>
+                <td className="capitalize">{token.role}</td>
+                <td>
+                  <RelativeTime iso={token.createdAt} />
+                </td>
+                <td>
+                  <RelativeTime iso={token.lastUsedAt} never={<span className="muted">Never</span>} />
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    className="button button-small button-danger"
+                    aria-label={`Revoke ${token.name}`}
+                    onClick={() =>
+                      revokeToken.mutate(token.id, {
+                        onSuccess: () => toast.success(`${token.name} revoked.`),
+                        onError: fail,
+                      })
+                    }
+                  >
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
       {dialog === 'user' && <NewUserDialog onClose={() => setDialog(null)} />}

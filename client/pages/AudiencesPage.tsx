@@ -3,8 +3,8 @@ import { Link } from 'react-router'
 import { DataIcon } from '../components/icons.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
 import { QueryList } from '../components/QueryList.tsx'
+import { RelativeTime } from '../components/RelativeTime.tsx'
 import { SearchField } from '../components/SearchField.tsx'
-import { formatDateTime, formatRelative } from '../format.ts'
 import { useDebouncedValue } from '../hooks/useDebouncedValue.ts'
 import { useAudiences } from '../queries/audiences.ts'
 import { useHasRole } from '../queries/auth.ts'
@@ -45,9 +45,7 @@ export function AudiencesPage() {
             </td>
             <td className="muted">{audience.description}</td>
             <td className="muted">
-              <time dateTime={audience.updatedAt} title={formatDateTime(audience.updatedAt)}>
-                {formatRelative(audience.updatedAt)}
-              </time>
+              <RelativeTime iso={audience.updatedAt} />
             </td>
           </tr>
         )}

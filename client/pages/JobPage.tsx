@@ -5,9 +5,9 @@ import { SourcesIcon } from '../components/icons.tsx'
 import { JsonBlock } from '../components/JsonBlock.tsx'
 import { ProviderIcon } from '../components/ProviderIcon.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
+import { RelativeTime } from '../components/RelativeTime.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
 import { useNow } from '../components/use-now.ts'
-import { formatDateTime, formatRelative } from '../format.ts'
 import { InlineEdit } from '../jobs/InlineEdit.tsx'
 import { JobActions } from '../jobs/JobActions.tsx'
 import { JobActivity } from '../jobs/JobActivity.tsx'
@@ -25,15 +25,6 @@ const LISTS = {
   enrichment: { to: '/enrichment', label: 'Enrichment' },
   system: { to: '/pipelines', label: 'Pipelines' },
 } as const
-
-/** A time as words relative to now, with the exact time on hover. */
-function When({ iso, now }: { iso: string; now: number }) {
-  return (
-    <time dateTime={iso} title={formatDateTime(iso)}>
-      {formatRelative(iso, now)}
-    </time>
-  )
-}
 
 /** The countdowns that apply to a job in its state: next run, rate limit, fails in, purged in. */
 function countdowns(job: JobDetail): [label: string, iso: string][] {
@@ -155,14 +146,14 @@ function JobSummary({ job }: { job: JobDetail }) {
           ),
         )}
         {fact('Created by', job.createdByName ?? <span className="muted">a removed user</span>)}
-        {fact('Created', <When iso={job.createdAt} now={now} />)}
-        {fact('Last updated', <When iso={job.updatedAt} now={now} />)}
-        {job.lastRunAt && fact('Last run', <When iso={job.lastRunAt} now={now} />)}
+        {fact('Created', <RelativeTime iso={job.createdAt} now={now} />)}
+        {fact('Last updated', <RelativeTime iso={job.updatedAt} now={now} />)}
+        {job.lastRunAt && fact('Last run', <RelativeTime iso={job.lastRunAt} now={now} />)}
         {countdowns(job).map(([label, iso]) => (
           <div key={label} className="fact-pair" data-testid="countdown">
             <dt>{label}</dt>
             <dd>
-              <When iso={iso} now={now} />
+              <RelativeTime iso={iso} now={now} />
             </dd>
           </div>
         ))}

@@ -4,9 +4,9 @@ import { EmptyState } from '../components/EmptyState.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
 import { ProviderIcon } from '../components/ProviderIcon.tsx'
 import { LoadError, Loading } from '../components/QueryStates.tsx'
+import { RelativeTime } from '../components/RelativeTime.tsx'
 import { SearchField } from '../components/SearchField.tsx'
 import { StatusBadge } from '../components/StatusBadge.tsx'
-import { formatDateTime, formatRelative } from '../format.ts'
 import { useDebouncedValue } from '../hooks/useDebouncedValue.ts'
 import { CreateJobDialog } from '../jobs/CreateJobDialog.tsx'
 import { SortHeader } from '../jobs/SortHeader.tsx'
@@ -206,9 +206,7 @@ export function JobsPage({ type, title, subtitle, noun, icon }: JobsPageProps) {
                         <StatusBadge status={job.status} />
                       </td>
                       <td className="muted">
-                        <time dateTime={job.createdAt} title={formatDateTime(job.createdAt)}>
-                          {formatRelative(job.createdAt)}
-                        </time>
+                        <RelativeTime iso={job.createdAt} />
                       </td>
                     </tr>
                   )

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState } from 'react'
 import { useSearchParams } from 'react-router'
+import { DataTable } from '../components/DataTable.tsx'
 import { EmptyState } from '../components/EmptyState.tsx'
 import { VaultIcon } from '../components/icons.tsx'
 import { PageHeader } from '../components/PageHeader.tsx'
@@ -112,34 +113,17 @@ export function VaultPage() {
           </EmptyState>
         )
       ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Provider</th>
-                <th scope="col">Method</th>
-                <th scope="col">Created by</th>
-                <th scope="col">Created</th>
-                <th scope="col">Used by</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((authorization) => (
-                <AuthorizationRow
-                  key={authorization.id}
-                  authorization={authorization}
-                  provider={providerOf(authorization.provider)}
-                  canEdit={canEdit}
-                  onAction={(action) => setActing({ action, authorization })}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={['Name', 'Provider', 'Method', 'Created by', 'Created', 'Used by', '']}>
+          {list.map((authorization) => (
+            <AuthorizationRow
+              key={authorization.id}
+              authorization={authorization}
+              provider={providerOf(authorization.provider)}
+              canEdit={canEdit}
+              onAction={(action) => setActing({ action, authorization })}
+            />
+          ))}
+        </DataTable>
       )}
 
       {isAdmin && providers.data && <OAuthApps providers={providers.data} />}

@@ -1,5 +1,6 @@
 import { ProviderIcon } from '../components/ProviderIcon.tsx'
-import { formatDateTime, formatRelative, plural } from '../format.ts'
+import { RelativeTime } from '../components/RelativeTime.tsx'
+import { plural } from '../format.ts'
 import { errorMessage } from '../lib/api.ts'
 import { type AuthorizationSummary, useTestAuthorization } from '../queries/authorizations.ts'
 import type { ProviderInfo } from '../types.ts'
@@ -46,9 +47,7 @@ export function AuthorizationRow({
       <td className="muted">{method?.title ?? authorization.method}</td>
       <td className="muted">{authorization.createdByName ?? 'a removed user'}</td>
       <td className="muted">
-        <time dateTime={authorization.createdAt} title={formatDateTime(authorization.createdAt)}>
-          {formatRelative(authorization.createdAt)}
-        </time>
+        <RelativeTime iso={authorization.createdAt} />
       </td>
       <td>{used ? plural(used, 'job') : <span className="muted">Unused</span>}</td>
       <td>

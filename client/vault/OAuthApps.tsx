@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
+import { DataTable } from '../components/DataTable.tsx'
 import { Dialog } from '../components/Dialog.tsx'
 import { DialogActions } from '../components/DialogActions.tsx'
 import { Field } from '../components/Field.tsx'
@@ -41,42 +42,28 @@ export function OAuthApps({ providers }: { providers: readonly ProviderInfo[] })
         Providers that sign in with OAuth2 need their app registered once by an admin. Give the provider the
         redirect URI shown here.
       </p>
-      <div className="table-wrap">
-        <table className="table table-compact">
-          <thead>
-            <tr>
-              <th scope="col">Provider</th>
-              <th scope="col">Client ID</th>
-              <th scope="col">Redirect URI</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
+      <DataTable columns={['Provider', 'Client ID', 'Redirect URI', '']} className="table-compact">
+        {oauthProviders.map((provider) => {
+          const app = apps.data?.find((entry) => entry.provider === provider.id)
+          return (
+            <tr key={provider.id}>
+              <td>{provider.title}</td>
+              <td>{app ? <code>{app.clientId}</code> : <span className="muted">Not set up</span>}</td>
+              <td>{app ? <code>{app.redirectUri}</code> : <span className="muted">—</span>}</td>
+              <td>
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => setEditing(provider)}
+                  aria-label={`${app ? 'Change' : 'Set up'} the ${provider.title} OAuth app`}
+                >
+                  {app ? 'Change' : 'Set up'}
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {oauthProviders.map((provider) => {
-              const app = apps.data?.find((entry) => entry.provider === provider.id)
-              return (
-                <tr key={provider.id}>
-                  <td>{provider.title}</td>
-                  <td>{app ? <code>{app.clientId}</code> : <span className="muted">Not set up</span>}</td>
-                  <td>{app ? <code>{app.redirectUri}</code> : <span className="muted">—</span>}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="button button-small"
-                      onClick={() => setEditing(provider)}
-                      aria-label={`${app ? 'Change' : 'Set up'} the ${provider.title} OAuth app`}
-                    >
-                      {app ? 'Change' : 'Set up'}
-                    </button>
-                  </td>
-                </tr>
-              )
-            })}
-          </tbody>
-        </table>
-      </div>
+          )
+        })}
+      </DataTable>
       {editing && (
         <OAuthAppDialog
           provider={editing}
