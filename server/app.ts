@@ -237,12 +237,27 @@ export function createApp(deps: Deps, options: { clientDir?: string } = {}) {
   if (clientDir && fs.existsSync(path.join(clientDir, 'index.html'))) {
     const root = path.relative(process.cwd(), clientDir) || '.'
     const indexHtml = fs.readFileSync(path.join(clientDir, 'index.html'), 'utf8')
-    app.get('/assets/*', route('public', { summary: 'Client assets', hide: true }), serveStatic({ root }))
+    // Asset names carry a hash of their content: a browser may keep them for good, so a second
+    // visit to the editor loads (and compiles) no script again. The shell below is never cached.
+    app.get(
+      '/assets/*',
+      route('public', { summary: 'Client assets', hide: true }),
+      async (c, next) => {
+        await next()
+        if (c.res.status === 200) c.res.headers.set('Cache-Control', 'public, max-age=31536000, immutable')
+      },
+      serveStatic({ root }),
+      // A missing asset (an old build's, say) is a 404, not the app shell served as a script.
+      (c) => c.notFound(),
+    )
     app.get(
       '*',
       route('public', { summary: 'Client files and the app shell', hide: true }),
       serveStatic({ root }),
-      (c) => c.html(indexHtml),
+      (c) => {
+        c.header('Cache-Control', 'no-cache')
+        return c.html(indexHtml)
+      },
     )
   }
 

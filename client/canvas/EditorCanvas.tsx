@@ -21,7 +21,8 @@ import {
   useRef,
   useState,
 } from 'react'
-import { canConnect, type PipelineNode } from '../../nodes/pipeline.ts'
+import { canConnect } from '../../nodes/edge-rules.ts'
+import type { PipelineNode } from '../../nodes/pipeline.ts'
 import {
   addItem,
   connectNodes,

@@ -1,12 +1,5 @@
-import {
-  canConnect,
-  type EdgeVerdict,
-  type PipelineDocument,
-  type PipelineEdge,
-  type PipelineNode,
-  pipelineEdgeSchema,
-  pipelineNodeSchema,
-} from '../../nodes/pipeline.ts'
+import { canConnect, type EdgeVerdict } from '../../nodes/edge-rules.ts'
+import type { PipelineDocument, PipelineEdge, PipelineNode } from '../../nodes/pipeline.ts'
 
 /**
  * The editor's changes to a pipeline document, as pure functions: each returns a new document and
@@ -146,8 +139,8 @@ export function pasteFragment(
   }
 }
 
-/** Reads a fragment back from clipboard text, checked like a document; null when it is not one. */
-export function parseFragment(text: string): Fragment | null {
+/** Clipboard text in the shape of a copied fragment, not yet checked; null when it is not one. */
+export function fragmentShaped(text: string): Partial<Fragment> | null {
   let value: Partial<Fragment>
   try {
     value = JSON.parse(text) as Partial<Fragment>
@@ -156,6 +149,17 @@ export function parseFragment(text: string): Fragment | null {
   }
   if (value?.sluice !== 'pipeline-fragment' || !Array.isArray(value.nodes) || !Array.isArray(value.edges))
     return null
+  return value
+}
+
+/**
+ * Reads a fragment back from clipboard text, checked like a document; null when it is not one.
+ * The document schema (zod) loads on the first paste, not before the canvas draws.
+ */
+export async function parseFragment(text: string): Promise<Fragment | null> {
+  const value = fragmentShaped(text)
+  if (!value?.nodes || !value.edges) return null
+  const { pipelineNodeSchema, pipelineEdgeSchema } = await import('../../nodes/pipeline.ts')
   const nodes = value.nodes.map((node) => pipelineNodeSchema.safeParse(node))
   const edges = value.edges.map((edge) => pipelineEdgeSchema.safeParse(edge))
   if (![...nodes, ...edges].every((parsed) => parsed.success)) return null

@@ -4,6 +4,7 @@ import {
   connect,
   type Fragment,
   fragmentOf,
+  fragmentShaped,
   moveNodes,
   parseFragment,
   pasteFragment,
@@ -52,11 +53,17 @@ export function copySelection(): string | null {
 /** How far each paste lands from what was copied, so copies do not hide their originals. */
 const PASTE_OFFSET = { x: 40, y: 40 }
 
-/** Pastes clipboard text when it is a copied fragment; true when it was. */
+/**
+ * Pastes clipboard text when it is a copied fragment; true when it has a fragment's shape (the
+ * caller then keeps the browser's own paste away). Its nodes are checked before they land; a
+ * fragment that fails the check is refused with a message.
+ */
 export function pasteText(text: string): boolean {
-  const fragment = parseFragment(text)
-  if (!fragment) return false
-  pasteNodes(fragment)
+  if (!fragmentShaped(text)) return false
+  void parseFragment(text).then((fragment) => {
+    if (fragment) pasteNodes(fragment)
+    else toast.error('Cannot paste: the copied nodes are not valid pipeline nodes.')
+  })
   return true
 }
 

@@ -1,4 +1,4 @@
-import { canConnect, NODE_KINDS, type NodeKind } from '../../nodes/pipeline.ts'
+import { canConnect, NODE_KINDS, type NodeKind } from '../../nodes/edge-rules.ts'
 
 /**
  * Which sides of a node of each kind get a handle, asked of the one edge-rules function rather

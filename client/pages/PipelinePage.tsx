@@ -195,7 +195,7 @@ function PipelineEditor({ pipeline }: { pipeline: Pipeline }) {
 
   /** Import replaces the canvas with the file's nodes and edges: one undo step, autosaved. */
   const importFile = async (file: File) => {
-    const parsed = parsePipelineFile(await file.text(), pipeline.name)
+    const parsed = await parsePipelineFile(await file.text(), pipeline.name)
     if (!parsed.ok) return toast.error(`Cannot import ${file.name}: ${parsed.message}.`)
     useCanvasStore.getState().commit(parsed.file.document, [])
     toast.success(

@@ -1,17 +1,16 @@
-import { z } from 'zod'
-import { type PipelineDocument, pipelineDocumentSchema } from '../../nodes/pipeline.ts'
+import type { PipelineDocument } from '../../nodes/pipeline.ts'
 
 /**
  * A pipeline as a file: its name, description and document. Documents reference Vault
- * authorizations by id and never hold a secret, so the file carries none.
+ * authorizations by id and never hold a secret, so the file carries none. Its schema (zod) is in
+ * pipeline-file.schema.ts and loads on the first import, not before the canvas draws.
  */
-const pipelineFileSchema = z.object({
-  sluice: z.literal('pipeline'),
-  name: z.string().trim().min(1).max(200),
-  description: z.string().max(2000).nullish(),
-  document: pipelineDocumentSchema,
-})
-export type PipelineFile = z.infer<typeof pipelineFileSchema>
+export interface PipelineFile {
+  sluice: 'pipeline'
+  name: string
+  description?: string | null | undefined
+  document: PipelineDocument
+}
 
 export function toPipelineFile(
   pipeline: { name: string; description?: string | null },
@@ -27,10 +26,10 @@ export function toPipelineFile(
 }
 
 /** Reads an exported pipeline; a bare document is accepted too. The error says what is wrong. */
-export function parsePipelineFile(
+export async function parsePipelineFile(
   text: string,
   fallbackName: string,
-): { ok: true; file: PipelineFile } | { ok: false; message: string } {
+): Promise<{ ok: true; file: PipelineFile } | { ok: false; message: string }> {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -41,6 +40,7 @@ export function parsePipelineFile(
     value && typeof value === 'object' && 'nodes' in value && !('sluice' in value)
       ? { sluice: 'pipeline', name: fallbackName, document: value }
       : value
+  const { pipelineFileSchema } = await import('./pipeline-file.schema.ts')
   const parsed = pipelineFileSchema.safeParse(wrapped)
   if (parsed.success) return { ok: true, file: parsed.data }
   const issue = parsed.error.issues[0]!

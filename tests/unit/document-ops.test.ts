@@ -63,14 +63,14 @@ describe('the editor’s document operations', () => {
     expect(moveNodes(moved, new Map([['a', { x: 11, y: -3 }]]))).toBe(moved)
   })
 
-  it('pastes a copied fragment with fresh ids, its inner edges following, shifted', () => {
+  it('pastes a copied fragment with fresh ids, its inner edges following, shifted', async () => {
     const base = doc(
       [job('src', 'source', 'p', 100), job('dst', 'destination', 'p', 400)],
       [{ id: 'src-dst', source: 'src', target: 'dst' }],
     )
     const copied = fragmentOf(base, ['src', 'dst'])
     const text = JSON.stringify(copied)
-    const fragment = parseFragment(text)!
+    const fragment = (await parseFragment(text))!
     const pasted = pasteFragment(base, fragment, { x: 40, y: 40 })
     expect(pasted.nodeIds).toEqual(['src-2', 'dst-2'])
     expect(pasted.doc.nodes.find((node) => node.id === 'src-2')!.position).toEqual({ x: 140, y: 40 })
@@ -79,12 +79,12 @@ describe('the editor’s document operations', () => {
     expect(fragmentOf(base, ['src']).edges).toEqual([])
   })
 
-  it('reads only real fragments from the clipboard', () => {
-    expect(parseFragment('hello')).toBeNull()
+  it('reads only real fragments from the clipboard', async () => {
+    expect(await parseFragment('hello')).toBeNull()
     expect(
-      parseFragment(JSON.stringify({ sluice: 'pipeline-fragment', nodes: [{ id: 'x' }], edges: [] })),
+      await parseFragment(JSON.stringify({ sluice: 'pipeline-fragment', nodes: [{ id: 'x' }], edges: [] })),
     ).toBeNull()
-    expect(parseFragment(JSON.stringify({ nodes: [], edges: [] }))).toBeNull()
+    expect(await parseFragment(JSON.stringify({ nodes: [], edges: [] }))).toBeNull()
   })
 
   it('wires an authorization into a job node: placed to its left, re-pointed when already wired', () => {

@@ -1,5 +1,5 @@
 import { useId, useState } from 'react'
-import { isJobKind } from '../../../nodes/pipeline.ts'
+import { isJobKind } from '../../../nodes/edge-rules.ts'
 import { useNodeFacts } from '../../canvas/node-facts.ts'
 import { useCanvasStore } from '../../canvas/store.ts'
 import { KIND_LABELS } from '../../canvas/types.ts'
