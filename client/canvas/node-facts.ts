@@ -5,7 +5,7 @@ import type { NodeStatus, ProviderInfo, ValidationProblem, ValidationResult } fr
  * What node cards show beside their document: the deployed jobs' status, the last validation's
  * problems and the catalogue. A store of its own, apart from the canvas store, because every
  * card reads its slice with a selector: in the canvas store those thousands of selectors ran on
- * every pointer move of a drag (measured at 1,000 nodes: a third of the drag's script time),
+ * every pointer move of a drag (measured at 1,000 nodes: about a tenth of the drag's script time),
  * while these facts change only when a poll, a validation or the catalogue answers.
  */
 interface NodeFacts {
