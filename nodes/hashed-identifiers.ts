@@ -137,3 +137,20 @@ export function keyIdentifiers(
   const phone = normalizePhone(key, defaultCountry)
   return phone.value === undefined ? { reason: phone.reason } : { email: null, phone: phone.value }
 }
+
+/** A person an export could not send, with why (see WriteAck's rejected). */
+export interface Refused {
+  id: string
+  reason: string
+}
+
+/** The rows with usable identifiers; the others join `rejected` with their reason. */
+export function usableRows<T extends { id: string }>(
+  rows: readonly (T | Refused)[],
+  rejected: Refused[],
+): T[] {
+  return rows.filter((row): row is T => {
+    if ('reason' in row) rejected.push({ id: row.id, reason: row.reason })
+    return !('reason' in row)
+  })
+}

@@ -13,6 +13,7 @@ import {
   parseHashedConfig,
   personIdentifiers,
   sha256Hex,
+  usableRows,
 } from '../hashed-identifiers.ts'
 import { credentialsOf, graph } from './facebook.client.ts'
 import {
@@ -81,14 +82,13 @@ async function* write(
   const credentials = credentialsOf(ctx.credentials)
   for await (const batch of batches) {
     const rejected: WriteAck['rejected'] = []
-    const split = (rows: (Row | { id: string; reason: string })[]) =>
-      rows.filter((row): row is Row => {
-        if ('reason' in row) rejected.push({ id: row.id, reason: row.reason })
-        return !('reason' in row)
-      })
-    const adds = split(batch.upserts.map((row) => rowOf(row.id, personIdentifiers(row.fields, config))))
-    const removes = split(
+    const adds = usableRows(
+      batch.upserts.map((row) => rowOf(row.id, personIdentifiers(row.fields, config))),
+      rejected,
+    )
+    const removes = usableRows(
       batch.removes.map((row) => rowOf(row.id, keyIdentifiers(row.id, config.defaultCountry))),
+      rejected,
     )
     if (!(await send(ctx, config, credentials, 'POST', adds))) return
     if (!(await send(ctx, config, credentials, 'DELETE', removes))) return

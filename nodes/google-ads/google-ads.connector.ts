@@ -13,6 +13,7 @@ import {
   parseHashedConfig,
   personIdentifiers,
   sha256Hex,
+  usableRows,
 } from '../hashed-identifiers.ts'
 import { type AdsClient, adsClient, codeOf, failuresOf, rpcStatus } from './google-ads.client.ts'
 import { type CustomerMatchConfig, customerMatchConfig, googleAds } from './google-ads.node.ts'
@@ -141,16 +142,13 @@ async function* write(
   const google = { removeSpaces: true }
   for await (const batch of batches) {
     const rejected: WriteAck['rejected'] = []
-    const usable = (people: (Person | { id: string; reason: string })[]) =>
-      people.filter((person): person is Person => {
-        if ('reason' in person) rejected.push({ id: person.id, reason: person.reason })
-        return !('reason' in person)
-      })
-    const adds = usable(
+    const adds = usableRows(
       batch.upserts.map((row) => personOf(row.id, personIdentifiers(row.fields, config, google))),
+      rejected,
     )
-    const removes = usable(
+    const removes = usableRows(
       batch.removes.map((row) => personOf(row.id, keyIdentifiers(row.id, config.defaultCountry, google))),
+      rejected,
     )
     const addsRefused = await upload(ctx, client, config, 'create', adds)
     if (!addsRefused) return

@@ -42,11 +42,7 @@ describeEachDialect('Facebook Custom Audiences', (dialect) => {
 
   it('adds the audience hashed in batches, removes who leaves, sleeps on 80003, retries code 2, stops on 190', async () => {
     admin = await t().setupAdmin()
-    const key = (await t().send('POST', '/api/data-keys', { cookie: admin, body: { name: 'crm' } })).json.key
-    const collect = async (body: Record<string, unknown>) =>
-      expect(
-        (await t().send('POST', '/collect/json/crm', { body, headers: { authorization: key } })).status,
-      ).toBe(200)
+    const collect = await collector(t(), admin, 'crm')
     await collect({ user_id: 'u1', email: '  Mary@Example.com ', phone: '(415) 555-2671', plan: 'pro' })
     await collect({ user_id: 'u2', email: 'jane.doe@example.com', plan: 'pro' })
     await collect({
