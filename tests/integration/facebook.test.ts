@@ -10,7 +10,7 @@ import {
   startFacebook,
 } from '../support/emulators/facebook.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { audienceNode, collector, deployPipeline, saveAudience } from '../support/pipelines.ts'
+import { audienceNode, collector, deployPipeline, runJobNow, saveAudience } from '../support/pipelines.ts'
 
 const TOKEN = 'EAAGm0PX4ZCpsBAFakeSystemUserToken0123456789'
 const AUDIENCE = '23851234567890123'
@@ -97,12 +97,7 @@ describeEachDialect('Facebook Custom Audiences', (dialect) => {
       edges: [edge('src', 'aud'), edge('aud', 'dst'), edge('auth', 'dst')],
     })
     const job = jobOf('dst')
-    const run = async () => {
-      t().clock.advance(1000)
-      expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
-      await t().deps.dispatcher.tick()
-      return (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json
-    }
+    const run = () => runJobNow(t(), admin, job)
     const lastRun = async () => (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: admin })).json[0]
 
     let detail = await run()
@@ -251,10 +246,7 @@ describeEachDialect('Facebook Custom Audiences', (dialect) => {
     })
     const job = jobOf('dst')
     const run = async () => {
-      t().clock.advance(1000)
-      expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
-      await t().deps.dispatcher.tick()
-      expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json.lastError).toBeNull()
+      expect((await runJobNow(t(), admin, job)).lastError).toBeNull()
       return (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: admin })).json[0]
     }
     const requests = (method: string) => fb.callsTo(new RegExp(`^${method} /v26\\.0/${BULK}/users$`))

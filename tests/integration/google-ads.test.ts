@@ -13,7 +13,7 @@ import {
 import { bearerOf } from '../support/emulators/harness.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
 import { startOAuthProvider } from '../support/oauth-provider.ts'
-import { audienceNode, collector, deployPipeline, saveAudience } from '../support/pipelines.ts'
+import { audienceNode, collector, deployPipeline, runJobNow, saveAudience } from '../support/pipelines.ts'
 
 // The connector waits between polls of a running job on Sluice's clock, which the test clock
 // passes at once; the emulator decides when a job is done (after a set number of polls).
@@ -150,12 +150,7 @@ describeEachDialect('Google Ads Customer Match', (dialect) => {
       edges: [edge('src', 'aud'), edge('aud', 'dst'), edge('auth', 'dst')],
     })
     const job = jobOf('dst')
-    const run = async () => {
-      t().clock.advance(1000)
-      expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
-      await t().deps.dispatcher.tick()
-      return (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json
-    }
+    const run = () => runJobNow(t(), admin, job)
     const lastRun = async () => (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: admin })).json[0]
     const lines = () => ads.calls.map((call) => `${call.method} ${call.path}`)
 
@@ -408,10 +403,7 @@ describeEachDialect('Google Ads Customer Match', (dialect) => {
     })
     const job = jobOf('dst')
     const run = async () => {
-      t().clock.advance(1000)
-      expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
-      await t().deps.dispatcher.tick()
-      expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json.lastError).toBeNull()
+      expect((await runJobNow(t(), admin, job)).lastError).toBeNull()
       return (await t().send('GET', `/api/jobs/${job}/runs`, { cookie: admin })).json[0]
     }
     // The emulator's record of the list's jobs: the operations each addOperations request carried.

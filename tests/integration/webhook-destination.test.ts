@@ -7,7 +7,7 @@ import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
 import { collectSource, edge } from '../support/documents.ts'
 import { authorizationNode } from '../support/keyed-api.ts'
-import { audienceNode, deployPipeline } from '../support/pipelines.ts'
+import { audienceNode, deployPipeline, runJobNow } from '../support/pipelines.ts'
 
 const SECRET = 'whsec-test-signing-secret-1234'
 
@@ -128,12 +128,7 @@ describeEachDialect('webhook destination', (dialect) => {
       document({ url: hook.url, batchSize: 2, headers: { 'X-Team': 'growth' } }),
     )
     const job = jobOf('dst')
-    const run = async () => {
-      t().clock.advance(1000)
-      expect((await t().send('POST', `/api/jobs/${job}/run`, { cookie: admin })).status).toBe(200)
-      await t().deps.dispatcher.tick()
-      return (await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json
-    }
+    const run = () => runJobNow(t(), admin, job)
     let detail = await run()
     expect(detail.lastError).toBeNull()
     expect(hook.hits).toHaveLength(2)
