@@ -398,7 +398,7 @@ export async function applyAck(
   at: string,
 ): Promise<{ added: number; removed: number; omitted: number }> {
   let added = 0
-  const delivered = ack.delivered.filter((id) => rows.has(id))
+  const delivered = [...new Set(ack.delivered.filter((id) => rows.has(id)))]
   const sqlite = sqliteOf(db)
   if (sqlite) {
     // Inside the batch's transaction: cached single-row statements beat a compiled 500-row one.
@@ -413,38 +413,18 @@ export async function applyAck(
     for (const id of ack.removed) removed += remove.run(jobId, id).changes
     return { added, removed, omitted: ack.rejected.length }
   }
-  for (let start = 0; start < delivered.length; start += 500) {
-    const ids = delivered.slice(start, start + 500)
-    const known = new Map(
-      (
-        await db
-          .selectFrom('export_deliveries')
-          .select(['identifier', 'fingerprint'])
-          .where('job_id', '=', jobId)
-          .where('identifier', 'in', ids)
-          .execute()
-      ).map((row) => [row.identifier, row.fingerprint]),
-    )
-    added += ids.filter((id) => known.get(id) !== rows.get(id)!.fingerprint).length
-    await db
-      .insertInto('export_deliveries')
-      .values(
-        ids.map((id) => ({
-          job_id: jobId,
-          identifier: id,
-          profile_id: rows.get(id)!.profileId,
-          fingerprint: rows.get(id)!.fingerprint,
-          delivered_at: at,
-        })),
-      )
-      .onConflict((conflict) =>
-        conflict.columns(['job_id', 'identifier']).doUpdateSet((eb) => ({
-          profile_id: eb.ref('excluded.profile_id'),
-          fingerprint: eb.ref('excluded.fingerprint'),
-          delivered_at: eb.ref('excluded.delivered_at'),
-        })),
-      )
-      .execute()
+  // As on SQLite: a row changes only when the payload is new or different, and that is the count.
+  for (let start = 0; start < delivered.length; start += 5000) {
+    const ids = delivered.slice(start, start + 5000)
+    const result =
+      await sql`insert into export_deliveries (job_id, identifier, profile_id, fingerprint, delivered_at)
+      select ${jobId}, identifier, profile_id, fingerprint, ${at}
+      from unnest(${ids}::text[], ${ids.map((id) => rows.get(id)!.profileId)}::text[],
+        ${ids.map((id) => rows.get(id)!.fingerprint)}::text[]) as d(identifier, profile_id, fingerprint)
+      on conflict (job_id, identifier) do update set profile_id = excluded.profile_id,
+        fingerprint = excluded.fingerprint, delivered_at = excluded.delivered_at
+      where export_deliveries.fingerprint <> excluded.fingerprint`.execute(db)
+    added += Number(result.numAffectedRows ?? 0)
   }
   let removed = 0
   for (let start = 0; start < ack.removed.length; start += 500) {

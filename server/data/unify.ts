@@ -14,7 +14,7 @@ import {
   type ProfileTarget,
   writeUnified,
 } from '../db/profiles-write.repo.ts'
-import type { Executor } from '../db/schema.ts'
+import type { Executor, NewRawMessage } from '../db/schema.ts'
 import { MAX_MESSAGE_ID } from './collect-json.ts'
 import { extractIdentities, type Identity, type IdentityRules, identityHash } from './identity.ts'
 import { recordOf } from './record.ts'
@@ -46,6 +46,11 @@ export interface UnifyContext {
    * id (and creation time) of, given their identities; null for a new id.
    */
   reuse?: (identities: Identity[]) => Promise<{ id: string; createdAt: string } | null>
+  /**
+   * Messages given with a reserved seq but not stored yet (a job's records): they are inserted
+   * with their outcome, once, instead of inserted and then marked applied.
+   */
+  unstored?: ReadonlyMap<number, NewRawMessage>
 }
 
 export interface UnifyResult {
@@ -297,7 +302,16 @@ export async function unifyMessages(
   result.assigned = assigned
   await writeUnified(
     trx,
-    { profiles, identities, merges, assigned, claimedIds, deleted, now: context.now },
+    {
+      profiles,
+      identities,
+      merges,
+      assigned,
+      claimedIds,
+      deleted,
+      unstored: context.unstored,
+      now: context.now,
+    },
     generation,
   )
   return result

@@ -2,7 +2,13 @@ import type SQLite from 'better-sqlite3'
 import type { Selectable } from 'kysely'
 import { sql } from 'kysely'
 import { nextChangeSeq } from './counters.repo.ts'
-import type { Executor, ProfileIdentityTable, ProfileTable } from './schema.ts'
+import {
+  countInStreams,
+  insertUnifiedRows,
+  tallyStreams,
+  type UnifiedRawMessage,
+} from './raw-messages.repo.ts'
+import type { Executor, NewRawMessage, ProfileIdentityTable, ProfileTable } from './schema.ts'
 import { prepared, sqliteOf } from './sqlite-handle.ts'
 
 /**
@@ -49,6 +55,8 @@ export interface IdentityRow {
 
 /** Rows per statement: far below SQLite's 32,766 bound parameters for every table here. */
 const CHUNK = 500
+/** Rows per unnest statement (PostgreSQL): a bound on its arrays; it has a handful of parameters. */
+const UNNEST_ROWS = 5000
 
 function* chunks<T>(items: readonly T[], size = CHUNK): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size)
@@ -67,8 +75,9 @@ export async function loadSuppressed(db: Executor, hashes: string[]): Promise<Se
     for (const hash of hashes) if (select.get(hash) !== undefined) found.add(hash)
     return found
   }
-  for (const part of chunks([...new Set(hashes)])) {
-    const rows = await db.selectFrom('suppressions').select('hash').where('hash', 'in', part).execute()
+  for (const part of chunks([...new Set(hashes)], UNNEST_ROWS)) {
+    const { rows } = await sql<{ hash: string }>`select hash from suppressions
+      where hash = any(${part}::text[])`.execute(db)
     for (const row of rows) found.add(row.hash)
   }
   return found
@@ -83,13 +92,17 @@ export async function loadIdentities(
 ): Promise<Map<string, IdentityRow>> {
   const found = new Map<string, IdentityRow>()
   const sqlite = sqliteOf(db)
-  const parts = sqlite ? [keys] : [...chunks(keys)]
+  const parts = sqlite ? [keys] : [...chunks(keys, UNNEST_ROWS)]
   for (const part of parts) {
+    // PostgreSQL: one array parameter; an `in` list of 500 planned slower than it ran.
     const rows: IdentitySelect[] = sqlite
       ? (part
           .map((key) => prepared(sqlite, `select * from ${target.identities} where key = ?`).get(key))
           .filter((row) => row !== undefined) as IdentitySelect[])
-      : await db.selectFrom(target.identities).selectAll().where('key', 'in', part).execute()
+      : (
+          await sql<IdentitySelect>`select * from ${sql.table(target.identities)}
+            where key = any(${part}::text[])`.execute(db)
+        ).rows
     for (const row of rows) {
       found.set(row.key, {
         key: row.key,
@@ -113,13 +126,16 @@ export async function loadProfiles(
 ): Promise<Map<string, ProfileState>> {
   const found = new Map<string, ProfileState>()
   const sqlite = sqliteOf(db)
-  const parts = sqlite ? [ids] : [...chunks(ids)]
+  const parts = sqlite ? [ids] : [...chunks(ids, UNNEST_ROWS)]
   for (const part of parts) {
     const rows: Selectable<ProfileTable>[] = sqlite
       ? (part
           .map((id) => prepared(sqlite, `select * from ${target.profiles} where id = ?`).get(id))
           .filter((row) => row !== undefined) as Selectable<ProfileTable>[])
-      : await db.selectFrom(target.profiles).selectAll().where('id', 'in', part).execute()
+      : (
+          await sql<Selectable<ProfileTable>>`select * from ${sql.table(target.profiles)}
+            where id = any(${part}::text[])`.execute(db)
+        ).rows
     for (const row of rows) {
       found.set(row.id, {
         id: row.id,
@@ -147,42 +163,76 @@ export async function writeUnified(
     claimedIds: Map<number, string>
     /** Rows to delete: duplicates of a stored messageId, messages about a suppressed person. */
     deleted: { seq: number; stream: string }[]
+    /** Messages not stored yet (see UnifyContext): inserted here with their outcome. */
+    unstored?: ReadonlyMap<number, NewRawMessage> | undefined
     now: string
   },
   target: ProfileTarget = LIVE,
 ): Promise<void> {
-  const { now } = chunk
   // Live writes are numbered (exports read changes since a number); a replay's are not: the flip
   // to its generation makes every export reconcile in full anyway.
   const changeSeq = target.live ? await nextChangeSeq(db) : 0
+  const unstored = chunk.unstored ?? new Map<number, NewRawMessage>()
+  // Stored rows are updated (or deleted); unstored ones are written once below, or never.
+  const stored = unstored.size
+    ? {
+        ...chunk,
+        assigned: new Map([...chunk.assigned].filter(([seq]) => !unstored.has(seq))),
+        deleted: chunk.deleted.filter((row) => !unstored.has(row.seq)),
+      }
+    : chunk
   const sqlite = sqliteOf(db)
   if (sqlite) {
-    writeUnifiedSqlite(sqlite, chunk, target, changeSeq)
-    return target.live ? uncount(db, chunk.deleted) : undefined
+    writeUnifiedSqlite(sqlite, stored, target, changeSeq)
+    if (target.live) await uncount(db, stored.deleted)
+  } else await writeUnifiedPostgres(db, stored, target, changeSeq)
+  if (target.live && unstored.size) await storeUnified(db, chunk, unstored, changeSeq)
+}
+
+/** Inserts the unstored messages that were not deleted, with their outcome, and counts them. */
+async function storeUnified(
+  db: Executor,
+  chunk: Parameters<typeof writeUnified>[1],
+  unstored: ReadonlyMap<number, NewRawMessage>,
+  changeSeq: number,
+): Promise<void> {
+  const deleted = new Set(chunk.deleted.map((row) => row.seq))
+  const rows: UnifiedRawMessage[] = []
+  for (const [seq, message] of unstored) {
+    if (deleted.has(seq)) continue
+    const profileId = chunk.assigned.get(seq)
+    const applied = profileId !== undefined
+    rows.push({
+      ...message,
+      seq,
+      unified_at: applied ? chunk.now : null,
+      profile_id: profileId ?? null,
+      unified_seq: applied ? changeSeq : null,
+    })
   }
+  await insertUnifiedRows(db, rows)
+  await countInStreams(db, tallyStreams(rows), chunk.now)
+}
+
+/** writeUnified on PostgreSQL: multi-row statements in chunks. */
+async function writeUnifiedPostgres(
+  db: Executor,
+  chunk: Parameters<typeof writeUnified>[1],
+  target: ProfileTarget,
+  changeSeq: number,
+): Promise<void> {
+  const { now } = chunk
   const live = [...chunk.profiles.values()].filter((profile) => profile.dirty && !profile.deleted)
-  for (const part of chunks(live)) {
-    await db
-      .insertInto(target.profiles)
-      .values(
-        part.map((profile) => ({
-          id: profile.id,
-          attributes: JSON.stringify(profile.attributes),
-          streams: JSON.stringify([...profile.streams].sort()),
-          created_at: profile.createdAt,
-          updated_at: now,
-          change_seq: changeSeq,
-        })),
-      )
-      .onConflict((conflict) =>
-        conflict.column('id').doUpdateSet((eb) => ({
-          attributes: eb.ref('excluded.attributes'),
-          streams: eb.ref('excluded.streams'),
-          updated_at: eb.ref('excluded.updated_at'),
-          change_seq: eb.ref('excluded.change_seq'),
-        })),
-      )
-      .execute()
+  // Arrays per column (unnest): one statement text, planned once, instead of thousands of parameters.
+  for (const part of chunks(live, UNNEST_ROWS)) {
+    await sql`insert into ${sql.table(target.profiles)} (id, attributes, streams, created_at, updated_at, change_seq)
+      select id, attributes, streams, created_at, ${now}, ${changeSeq}
+      from unnest(${part.map((profile) => profile.id)}::text[],
+        ${part.map((profile) => JSON.stringify(profile.attributes))}::text[],
+        ${part.map((profile) => JSON.stringify([...profile.streams].sort()))}::text[],
+        ${part.map((profile) => profile.createdAt)}::text[]) as p(id, attributes, streams, created_at)
+      on conflict (id) do update set attributes = excluded.attributes, streams = excluded.streams,
+        updated_at = excluded.updated_at, change_seq = excluded.change_seq`.execute(db)
   }
   const gone = [...chunk.profiles.values()].filter((profile) => profile.deleted && !profile.isNew)
   for (const part of chunks(gone)) {
@@ -236,40 +286,23 @@ export async function writeUnified(
       .execute()
   }
   const identities = [...chunk.identities.values()].filter((row) => row.dirty)
-  for (const part of chunks(identities)) {
-    await db
-      .insertInto(target.identities)
-      .values(
-        part.map((row) => ({
-          key: row.key,
-          field: row.field,
-          value: row.value,
-          profile_id: row.profileId,
-          joins: row.joins,
-          flagged_at: row.flaggedAt,
-          created_at: now,
-        })),
-      )
-      .onConflict((conflict) =>
-        conflict.column('key').doUpdateSet((eb) => ({
-          profile_id: eb.ref('excluded.profile_id'),
-          joins: eb.ref('excluded.joins'),
-          flagged_at: eb.ref('excluded.flagged_at'),
-        })),
-      )
-      .execute()
+  for (const part of chunks(identities, UNNEST_ROWS)) {
+    await sql`insert into ${sql.table(target.identities)} (key, field, value, profile_id, joins, flagged_at, created_at)
+      select key, field, value, profile_id, joins, flagged_at, ${now}
+      from unnest(${part.map((row) => row.key)}::text[], ${part.map((row) => row.field)}::text[],
+        ${part.map((row) => row.value)}::text[], ${part.map((row) => row.profileId)}::text[],
+        ${part.map((row) => row.joins)}::int[], ${part.map((row) => row.flaggedAt)}::text[])
+        as i(key, field, value, profile_id, joins, flagged_at)
+      on conflict (key) do update set profile_id = excluded.profile_id, joins = excluded.joins,
+        flagged_at = excluded.flagged_at`.execute(db)
   }
   if (!target.live) return
-  for (const part of chunks([...chunk.assigned])) {
-    const values = sql.join(
-      part.map(
-        ([seq, id]) =>
-          sql`(cast(${seq} as bigint), cast(${id} as text), cast(${chunk.claimedIds.get(seq) ?? null} as text))`,
-      ),
-    )
-    await sql`update raw_messages set unified_at = ${now}, profile_id = v.column2, unified_seq = ${changeSeq},
-      message_id = coalesce(v.column3, raw_messages.message_id)
-      from (values ${values}) as v where raw_messages.seq = v.column1`.execute(db)
+  for (const part of chunks([...chunk.assigned], UNNEST_ROWS)) {
+    await sql`update raw_messages set unified_at = ${now}, profile_id = v.profile_id,
+      unified_seq = ${changeSeq}, message_id = coalesce(v.message_id, raw_messages.message_id)
+      from unnest(${part.map(([seq]) => seq)}::bigint[], ${part.map(([, id]) => id)}::text[],
+        ${part.map(([seq]) => chunk.claimedIds.get(seq) ?? null)}::text[]) as v(seq, profile_id, message_id)
+      where raw_messages.seq = v.seq`.execute(db)
   }
   for (const part of chunks(chunk.deleted)) {
     await db

@@ -81,6 +81,94 @@ function insertRawRowsSqlite(sqlite: SQLite.Database, messages: NewRawMessage[])
   return stored
 }
 
+/**
+ * A job's records not stored before: the first of each record key, less those whose key the job
+ * already stored (keyless records are all new). Read inside the batch's transaction.
+ */
+export async function unstoredRecords(db: Executor, jobId: string, messages: NewRawMessage[]) {
+  const seen = new Set<string>()
+  const firsts = messages.filter((message) => {
+    if (message.record_key === null || message.record_key === undefined) return true
+    if (seen.has(message.record_key)) return false
+    seen.add(message.record_key)
+    return true
+  })
+  if (seen.size === 0) return firsts
+  const stored = new Set<string>()
+  const sqlite = sqliteOf(db)
+  if (sqlite) {
+    const select = prepared(sqlite, 'select 1 from raw_messages where job_id = ? and record_key = ?').pluck()
+    for (const key of seen) if (select.get(jobId, key) !== undefined) stored.add(key)
+  } else {
+    const { rows } = await sql<{ record_key: string }>`select record_key from raw_messages
+      where job_id = ${jobId} and record_key = any(${[...seen]}::text[])`.execute(db)
+    for (const row of rows) stored.add(row.record_key)
+  }
+  return stored.size === 0
+    ? firsts
+    : firsts.filter((message) => message.record_key == null || !stored.has(message.record_key))
+}
+
+/**
+ * Takes `count` ingest sequence numbers for rows inserted later in this transaction, in order.
+ * SQLite: the write lock the transaction holds (its fencing renewal came first) keeps them ours.
+ */
+export async function reserveSeqs(db: Executor, count: number): Promise<number[]> {
+  if (count === 0) return []
+  const sqlite = sqliteOf(db)
+  if (sqlite) {
+    // AUTOINCREMENT never reuses a number, not even one whose row was deleted: start past both.
+    const last = prepared(
+      sqlite,
+      `select max(coalesce((select seq from sqlite_sequence where name = 'raw_messages'), 0),
+        coalesce((select max(seq) from raw_messages), 0))`,
+    )
+      .pluck()
+      .get() as number
+    return Array.from({ length: count }, (_, i) => last + 1 + i)
+  }
+  const { rows } = await sql<{
+    seq: string
+  }>`select nextval(pg_get_serial_sequence('raw_messages', 'seq')) as seq
+    from generate_series(1, ${count})`.execute(db)
+  return rows.map((row) => Number(row.seq)).sort((a, b) => a - b)
+}
+
+/** A raw message stored with the outcome of its unification, in the transaction that applied it. */
+export type UnifiedRawMessage = NewRawMessage & { seq: number; unified_seq: number | null }
+
+const UNIFIED_COLUMNS = ['seq', ...RAW_COLUMNS, 'unified_seq'] as const
+
+/**
+ * Inserts rows already unified: one write per row instead of an insert and then an update, which
+ * rewrote the whole row and every index entry (PostgreSQL) a second time.
+ */
+export async function insertUnifiedRows(db: Executor, rows: UnifiedRawMessage[]): Promise<void> {
+  const sqlite = sqliteOf(db)
+  if (sqlite) {
+    const insert = prepared(
+      sqlite,
+      `insert into raw_messages (${UNIFIED_COLUMNS.join(', ')}) values (${UNIFIED_COLUMNS.map(() => '?').join(', ')})`,
+    )
+    for (const row of rows) insert.run(...UNIFIED_COLUMNS.map((column) => row[column] ?? null))
+    return
+  }
+  // One array per column: a fixed statement text, planned once, whatever the number of rows.
+  for (let i = 0; i < rows.length; i += UNNEST_ROWS) {
+    const part = rows.slice(i, i + UNNEST_ROWS)
+    const column = (name: (typeof UNIFIED_COLUMNS)[number]) => part.map((row) => row[name] ?? null)
+    await sql`insert into raw_messages (${sql.raw(UNIFIED_COLUMNS.join(', '))})
+      select * from unnest(${column('seq')}::bigint[], ${column('stream')}::text[],
+        ${column('event_time')}::text[], ${column('received_at')}::text[], ${column('lane')}::text[],
+        ${column('job_id')}::text[], ${column('upload_id')}::text[], ${column('record_key')}::text[],
+        ${column('message_id')}::text[], ${column('payload')}::text[], ${column('unified_at')}::text[],
+        ${column('profile_id')}::text[], ${column('unified_seq')}::bigint[])`.execute(db)
+  }
+}
+
+/** Rows per unnest statement: bounds one statement's arrays, not its parameters (there are 13). */
+const UNNEST_ROWS = 5000
+
 /** Adds stored messages to their streams' counters (created on first use). */
 export async function countInStreams(
   db: Executor,

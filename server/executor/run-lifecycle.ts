@@ -7,7 +7,7 @@ import { unifyMessages } from '../data/unify.ts'
 import { newId } from '../db/ids.ts'
 import { appendLog } from '../db/jobs.repo.ts'
 import { isPostgres } from '../db/locks.ts'
-import { insertRawMessages } from '../db/raw-messages.repo.ts'
+import { reserveSeqs, unstoredRecords } from '../db/raw-messages.repo.ts'
 import type { Executor, Job, NewRawMessage } from '../db/schema.ts'
 import { getIdentityRules } from '../db/settings.repo.ts'
 import type { Deps } from '../http/context.ts'
@@ -346,7 +346,11 @@ export async function commitBatch(
   return counts
 }
 
-/** Stores a job's records as raw messages (deduplicated by job and record key) and unifies them. */
+/**
+ * Stores a job's records as raw messages (deduplicated by job and record key) and unifies them.
+ * Each new record is written once, already applied: a seq is reserved for it, unification runs
+ * on it, and the row goes in with its outcome (see insertUnifiedRows).
+ */
 export async function storeAndUnify(
   trx: Executor,
   deps: UnitDeps,
@@ -354,14 +358,27 @@ export async function storeAndUnify(
   messages: NewRawMessage[],
   now: string,
 ) {
-  const stored = await insertRawMessages(trx, messages)
+  const fresh = await unstoredRecords(trx, jobId, messages)
+  const seqs = await reserveSeqs(trx, fresh.length)
   const settings = await loadSourceSettings(trx, [jobId])
-  return unifyMessages(trx, stored, {
-    rules: await getIdentityRules(trx),
-    mappingFor: settings.mappingFor,
-    mergeCap: deps.config.mergeCap,
-    now,
-  })
+  return unifyMessages(
+    trx,
+    fresh.map((message, i) => ({
+      seq: seqs[i]!,
+      stream: message.stream,
+      event_time: message.event_time,
+      payload: message.payload,
+      job_id: message.job_id ?? null,
+      upload_id: message.upload_id ?? null,
+    })),
+    {
+      rules: await getIdentityRules(trx),
+      mappingFor: settings.mappingFor,
+      mergeCap: deps.config.mergeCap,
+      now,
+      unstored: new Map(fresh.map((message, i) => [seqs[i]!, message])),
+    },
+  )
 }
 
 export type UnitResult = Outcome['event'] | 'Paused' | 'LeaseLost' | 'Interrupted'
