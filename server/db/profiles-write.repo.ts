@@ -202,9 +202,18 @@ async function storeUnified(
     if (deleted.has(seq)) continue
     const profileId = chunk.assigned.get(seq)
     const applied = profileId !== undefined
+    // Spelled out, not spread: this runs once per imported row.
     rows.push({
-      ...message,
       seq,
+      stream: message.stream,
+      event_time: message.event_time,
+      received_at: message.received_at,
+      lane: message.lane,
+      job_id: message.job_id ?? null,
+      upload_id: message.upload_id ?? null,
+      record_key: message.record_key ?? null,
+      message_id: message.message_id ?? null,
+      payload: message.payload,
       unified_at: applied ? chunk.now : null,
       profile_id: profileId ?? null,
       unified_seq: applied ? changeSeq : null,

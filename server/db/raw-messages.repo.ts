@@ -150,7 +150,22 @@ export async function insertUnifiedRows(db: Executor, rows: UnifiedRawMessage[])
       sqlite,
       `insert into raw_messages (${UNIFIED_COLUMNS.join(', ')}) values (${UNIFIED_COLUMNS.map(() => '?').join(', ')})`,
     )
-    for (const row of rows) insert.run(...UNIFIED_COLUMNS.map((column) => row[column] ?? null))
+    for (const row of rows)
+      insert.run(
+        row.seq,
+        row.stream,
+        row.event_time,
+        row.received_at,
+        row.lane,
+        row.job_id ?? null,
+        row.upload_id ?? null,
+        row.record_key ?? null,
+        row.message_id ?? null,
+        row.payload,
+        row.unified_at ?? null,
+        row.profile_id ?? null,
+        row.unified_seq,
+      )
     return
   }
   // One array per column: a fixed statement text, planned once, whatever the number of rows.
