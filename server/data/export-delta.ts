@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto'
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import { sql } from 'kysely'
 import type { AudienceFilter } from '../../nodes/audience.ts'
 import type { ExportBatch, WriteAck } from '../../nodes/define.ts'
@@ -145,6 +146,12 @@ export interface DeltaOptions {
   since: number | null
   /** The change number read when the run began: later changes are the next run's. */
   upTo: number
+  /**
+   * Whether an upsert of this identifier was sent and is not acknowledged yet: the run computes
+   * its next batch while the destination writes the last, so the stored state may be one batch
+   * behind, and such an identifier is sent again rather than judged by it.
+   */
+  unacknowledged?: (identifier: string) => boolean
 }
 
 /** A delivery row a run may have to remove: decided once the upserts settle. */
@@ -184,6 +191,9 @@ export async function* exportDelta(
    * for these profiles under an identifier they no longer yield becomes a remove candidate.
    */
   async function* consider(rows: ProfileRow[], previous: Candidate[]): AsyncGenerator<DeltaBatch> {
+    // A turn of the event loop per page: while this batch is computed ahead, the destination's
+    // replies to the last one are handled, so its write overlaps this work instead of waiting.
+    await nextTurn()
     const current = new Map<
       string,
       { profileId: string; fields: Record<string, unknown>; fingerprint: string }
@@ -207,7 +217,7 @@ export async function* exportDelta(
       ? await deliveredOf(db, job.id, [...current.keys()])
       : new Map<string, Delivered>()
     for (const [identifier, person] of current) {
-      const known = delivered.get(identifier)
+      const known = options.unacknowledged?.(identifier) ? undefined : delivered.get(identifier)
       if (known?.fingerprint === person.fingerprint) {
         // Same payload under another profile (a merge): nothing to send, but the state follows.
         if (known.profile_id !== person.profileId) {

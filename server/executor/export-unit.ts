@@ -5,6 +5,7 @@ import { counter } from '../db/counters.repo.ts'
 import { appendLog } from '../db/jobs.repo.ts'
 import { addMetrics } from '../db/metrics.repo.ts'
 import type { Executor, Job } from '../db/schema.ts'
+import { readAhead } from './read-ahead.ts'
 import {
   commitBatch,
   connectorFor,
@@ -72,14 +73,20 @@ export async function runExportUnit(
     let sent = 0
     let acknowledged = 0
     let drained = false
+    // Set when the destination stops taking batches: a batch computed ahead must not wait for it.
+    let closed = false
     const waiting: { resolve: (() => void) | null } = { resolve: null }
     // Removes wait until every upsert sent so far is acknowledged and its state committed.
     const settled = async () => {
       await new Promise<void>((resolve) => {
-        if (acknowledged >= sent) resolve()
+        if (acknowledged >= sent || closed) resolve()
         else waiting.resolve = resolve
       })
-      return sameGeneration(db)
+      return !closed && (await sameGeneration(db))
+    }
+    const close = () => {
+      closed = true
+      waiting.resolve?.()
     }
     async function* batches(): AsyncGenerator<ExportBatch> {
       for await (const delta of exportDelta(db, job, plan, {
@@ -88,6 +95,7 @@ export async function runExportUnit(
         omitted,
         since,
         upTo: at.upTo,
+        unacknowledged: (identifier) => inFlight.some((delta) => delta.rows.has(identifier)),
       })) {
         inFlight.push(delta)
         sent++
@@ -96,7 +104,8 @@ export async function runExportUnit(
       drained = true
     }
     let interrupted = false
-    for await (const ack of connector.write(ctx, batches())) {
+    // The next batch is computed while the destination writes this one (see unacknowledged).
+    for await (const ack of connector.write(ctx, readAhead(batches(), close))) {
       const delta = inFlight.shift()
       if (!delta) break
       await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {

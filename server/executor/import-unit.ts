@@ -1,6 +1,7 @@
 import { toUtc } from '../../nodes/event-time.ts'
 import { addMetrics, addUnifyMetrics } from '../db/metrics.repo.ts'
 import type { Job, NewRawMessage } from '../db/schema.ts'
+import { readAhead } from './read-ahead.ts'
 import {
   commitBatch,
   connectorFor,
@@ -64,39 +65,6 @@ export async function runImportUnit(
     }
     return run.succeed(done)
   })
-}
-
-/**
- * Asks the source for its next batch while the caller commits the current one, so a source that
- * waits on the network (a page, a FETCH, a download) and a commit that works the CPU overlap;
- * at most one batch waits ahead. Measured on a 100,000-row PostgreSQL import (pg-pipeline.bench.ts):
- * reading had taken a sixth of the run, every batch in turn. A batch read ahead and never
- * committed is simply read again from the checkpoint next time. An error reading it surfaces
- * when its turn comes.
- */
-export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
-  const iterator = source[Symbol.asyncIterator]()
-  const ask = () => {
-    const next = iterator.next()
-    next.catch(() => {})
-    return next
-  }
-  let pending = ask()
-  let finished = false
-  try {
-    for (;;) {
-      const result = await pending
-      if (result.done) {
-        finished = true
-        return
-      }
-      pending = ask()
-      yield result.value
-    }
-  } finally {
-    // Stopped early: the source closes once the read in flight settles.
-    if (!finished) await iterator.return?.(undefined)?.catch(() => {})
-  }
 }
 
 export type { UnitStop } from './run-lifecycle.ts'

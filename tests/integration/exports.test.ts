@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { expect, it } from 'vitest'
 import type { AudienceFilter } from '../../nodes/audience.ts'
-import { applyAck } from '../../server/data/export-delta.ts'
+import { applyAck, exportDelta, exportPlan } from '../../server/data/export-delta.ts'
 import { trimTombstones } from '../../server/db/tombstones.repo.ts'
 import { useTestApp } from '../support/app.ts'
 import { describeEachDialect } from '../support/dialects.ts'
@@ -211,6 +211,62 @@ describeEachDialect(
       expect((await run(job)).map((batch) => batch.upserts.map((row) => row.id))).toEqual([
         ['q3@example.com', 'q4@example.com'],
         ['q5@example.com'],
+      ])
+    })
+
+    it('ends with the error of a destination that fails while the next batch, removals, waits computed ahead', async () => {
+      for (const name of ['w1', 'w2', 'w3']) await collect({ email: `${name}@example.com`, plan: 'waits' })
+      const job = await pipeline(
+        'waits',
+        await audience('Waits', { field: 'plan', op: 'eq', value: 'waits' }),
+      )
+      expect(ids(await run(job)).upserts).toHaveLength(3)
+      await collect({ email: 'w1@example.com', plan: 'left' })
+      await collect({ email: 'w4@example.com', plan: 'waits' })
+      await t()
+        .database.db.updateTable('jobs')
+        .set({ config: JSON.stringify({ failAfterBatches: 1 }) })
+        .where('id', '=', job)
+        .execute()
+      // The removal of w1 waits for w4's acknowledgement, which never comes: the run must end.
+      expect(ids(await run(job))).toEqual({ upserts: ['w4@example.com'], removes: [] })
+      expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json).toMatchObject({
+        status: 'sleeping',
+        sleepReason: 'retry',
+        lastError: expect.stringContaining('502'),
+      })
+      await t().database.db.updateTable('jobs').set({ config: '{}' }).where('id', '=', job).execute()
+      expect(ids(await run(job))).toEqual({ upserts: ['w4@example.com'], removes: ['w1@example.com'] })
+    })
+
+    it('sends again, rather than judging by stored state, an identifier whose upsert is not acknowledged yet', async () => {
+      await collect({ email: 'f1@example.com', plan: 'flight' })
+      const job = await pipeline(
+        'flight',
+        await audience('Flight', { field: 'plan', op: 'eq', value: 'flight' }),
+      )
+      expect(ids(await run(job)).upserts).toEqual(['f1@example.com'])
+      const { deps } = t()
+      const [row] = await deps.db.selectFrom('jobs').selectAll().where('id', '=', job).execute()
+      const plan = await exportPlan(deps.db, row!)
+      const delta = (unacknowledged?: (identifier: string) => boolean) =>
+        exportDelta(deps.db, row!, plan, {
+          batchSize: 10,
+          settled: async () => true,
+          omitted: { count: 0 },
+          since: null,
+          upTo: Number.MAX_SAFE_INTEGER,
+          unacknowledged,
+        })
+      const upserts = async (batches: ReturnType<typeof delta>) => {
+        const sent: string[] = []
+        for await (const batch of batches) sent.push(...batch.batch.upserts.map((person) => person.id))
+        return sent
+      }
+      // Delivered as it is: nothing to send, unless an upsert of it is still in flight.
+      expect(await upserts(delta())).toEqual([])
+      expect(await upserts(delta((identifier) => identifier === 'f1@example.com'))).toEqual([
+        'f1@example.com',
       ])
     })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { readAhead } from '../../server/executor/import-unit.ts'
+import { readAhead } from '../../server/executor/read-ahead.ts'
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5))
 
