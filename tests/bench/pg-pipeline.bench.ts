@@ -10,6 +10,7 @@ import type { Job } from '../../server/db/schema.ts'
 import { runExportUnit } from '../../server/executor/export-unit.ts'
 import { runImportUnit } from '../../server/executor/import-unit.ts'
 import { claimDue } from '../../server/executor/leases.ts'
+import { connectorFor } from '../../server/executor/run-lifecycle.ts'
 import { createLogger } from '../../server/log.ts'
 import { findPostgresBin, startPostgres } from '../support/postgres.ts'
 
@@ -20,6 +21,10 @@ import { findPostgresBin, startPostgres } from '../support/postgres.ts'
  * same two databases in the same run (two psql processes and a pipe). Sluice's store is SQLite,
  * as `npm start` runs it, or with BENCH_STORE=pg a third database on the same server. Target:
  * rows/s at least 0.2 of the pipe's (Airbyte publishes ~0.05).
+ *
+ * For reference it also prints what the two connectors reach piped straight into each other,
+ * with no store, unification or delivery state in between: the part of the gap that is reading
+ * and writing through the driver, which no change to the data plane can win back.
  */
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000)
 const TARGET = 0.2
@@ -87,6 +92,26 @@ async function copyPipe(): Promise<number> {
   const copied = Number((await mart.query('SELECT count(*) AS n FROM piped')).rows[0].n)
   if (copied !== ROWS) throw new Error(`the pipe copied ${copied} rows`)
   return seconds
+}
+
+/** The deployed source's batches written by the deployed destination's connector to `table`. */
+async function connectorsAlone(sourceJobId: string, destinationJobId: string, table: string) {
+  const job = (id: string) =>
+    deps.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+  const signal = new AbortController().signal
+  const source = await connectorFor(deps, await job(sourceJobId), 'import', signal)
+  const destination = await connectorFor(deps, await job(destinationJobId), 'export', signal)
+  async function* asPeople() {
+    for await (const batch of source.connector.read(source.ctx, { checkpoint: null }))
+      yield {
+        upserts: batch.records.map((record) => ({ id: String(record.data.email), fields: record.data })),
+        removes: [],
+      }
+  }
+  const began = performance.now()
+  const ctx = { ...destination.ctx, config: { ...destination.ctx.config, table } }
+  for await (const _ack of destination.connector.write(ctx, asPeople()));
+  return (performance.now() - began) / 1000
 }
 
 /** Runs one claimed job's unit of work to its end. */
@@ -206,6 +231,7 @@ try {
   await deps.db.updateTable('jobs').set({ next_run_at: '9999-01-01T00:00:00.000Z' }).execute()
 
   const pipeSeconds = await copyPipe()
+  const aloneSeconds = await connectorsAlone(jobOf('src'), jobOf('dst'), 'passed')
   const began = performance.now()
   await runOnce(jobOf('src'), (job) => runImportUnit(deps, job, 'bench'))
   const imported = (performance.now() - began) / 1000
@@ -216,6 +242,10 @@ try {
   const ourRate = ROWS / seconds
   const ratio = ourRate / pipeRate
   console.log(`  COPY TO STDOUT | COPY FROM STDIN: ${pipeRate.toFixed(0)} rows/s`)
+  const aloneRate = ROWS / aloneSeconds
+  console.log(
+    `  reference, the two connectors piped with nothing between: ${aloneRate.toFixed(0)} rows/s, ratio ${(aloneRate / pipeRate).toFixed(3)}`,
+  )
   console.log(
     `  Sluice (${STORE} store): ${ourRate.toFixed(0)} rows/s end to end — import and unify ${imported.toFixed(1)} s, export ${(seconds - imported).toFixed(1)} s; ${copied} rows delivered`,
   )
