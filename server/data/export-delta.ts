@@ -152,6 +152,8 @@ export interface DeltaOptions {
    * behind, and such an identifier is sent again rather than judged by it.
    */
   unacknowledged?: (identifier: string) => boolean
+  /** Whether the destination stopped taking batches: what is computed ahead is then thrown away. */
+  stopped?: () => boolean
 }
 
 /** A delivery row a run may have to remove: decided once the upserts settle. */
@@ -241,6 +243,7 @@ export async function* exportDelta(
     // audience: what they had delivered is judged by the leaving pass below.
     let after = ''
     while (where) {
+      if (options.stopped?.()) return
       const { rows } = await sql<ProfileRow>`
         select p.id, p.attributes, 1 as member from profiles as p
         where p.id > ${after} and ${where} order by p.id limit ${PAGE}`.execute(db)
@@ -254,6 +257,7 @@ export async function* exportDelta(
     const member = where ? sql<boolean>`case when ${where} then 1 else 0 end` : sql<boolean>`0`
     let after: { seq: number; id: string | null } = { seq: options.since, id: null }
     for (;;) {
+      if (options.stopped?.()) return
       const past =
         after.id === null
           ? sql<boolean>`p.change_seq > ${after.seq}`
@@ -270,6 +274,7 @@ export async function* exportDelta(
     // Profiles that went away (merged into another, deleted): what they had delivered may go.
     let cursor: { seq: number; id: string | null } = { seq: options.since, id: null }
     while (hasState) {
+      if (options.stopped?.()) return
       const { seq, id } = cursor
       const gone = await db
         .selectFrom('profile_tombstones')
@@ -306,6 +311,7 @@ export async function* exportDelta(
   // email that another profile now has).
   const decided = new Set<string>()
   for (const row of candidates) {
+    if (options.stopped?.()) return
     if (decided.has(row.identifier)) continue
     decided.add(row.identifier)
     const now = await deliveredOf(db, job.id, [row.identifier])
@@ -318,6 +324,7 @@ export async function* exportDelta(
   const leaving = where ? sql<boolean>`(p.id is null or not (${where}))` : sql<boolean>`true`
   let after = ''
   while (options.since === null && hasState) {
+    if (options.stopped?.()) return
     const { rows } = await sql<{ identifier: string; leaving: number | boolean }>`
       select d.identifier, ${leaving} as leaving from export_deliveries as d
       left join profiles as p on p.id = d.profile_id
@@ -341,6 +348,12 @@ const UPSERT_ONE = `insert into export_deliveries (job_id, identifier, profile_i
   profile_id = excluded.profile_id, fingerprint = excluded.fingerprint, delivered_at = excluded.delivered_at
   where export_deliveries.fingerprint <> excluded.fingerprint`
 const DELETE_ONE = 'delete from export_deliveries where job_id = ? and identifier = ?'
+/**
+ * The same payload acknowledged for another profile (sent again while an upsert of it was in
+ * flight, see exportDelta): nothing changed at the destination, but the state follows the profile.
+ */
+const FOLLOW_ONE =
+  'update export_deliveries set profile_id = ? where job_id = ? and identifier = ? and profile_id <> ?'
 
 /** The delivery state of these identifiers. SQLite: one cached statement per key, in a transaction. */
 async function deliveredOf(
@@ -415,9 +428,12 @@ export async function applyAck(
     const upsert = prepared(sqlite, UPSERT_ONE)
     const remove = prepared(sqlite, DELETE_ONE)
     // The upsert changes a row only when the payload is new or different: that is the count.
+    const follow = prepared(sqlite, FOLLOW_ONE)
     for (const id of delivered) {
       const row = rows.get(id)!
-      added += upsert.run(jobId, id, row.profileId, row.fingerprint, at).changes
+      const changes = upsert.run(jobId, id, row.profileId, row.fingerprint, at).changes
+      added += changes
+      if (changes === 0) follow.run(row.profileId, jobId, id, row.profileId)
     }
     let removed = 0
     for (const id of ack.removed) removed += remove.run(jobId, id).changes
@@ -434,7 +450,14 @@ export async function applyAck(
       on conflict (job_id, identifier) do update set profile_id = excluded.profile_id,
         fingerprint = excluded.fingerprint, delivered_at = excluded.delivered_at
       where export_deliveries.fingerprint <> excluded.fingerprint`.execute(db)
-    added += Number(result.numAffectedRows ?? 0)
+    const changed = Number(result.numAffectedRows ?? 0)
+    added += changed
+    if (changed < ids.length)
+      await sql`update export_deliveries as d set profile_id = v.profile_id
+        from unnest(${ids}::text[], ${ids.map((id) => rows.get(id)!.profileId)}::text[]) as v(identifier, profile_id)
+        where d.job_id = ${jobId} and d.identifier = v.identifier and d.profile_id <> v.profile_id`.execute(
+        db,
+      )
   }
   let removed = 0
   for (let start = 0; start < ack.removed.length; start += 500) {

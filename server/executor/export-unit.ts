@@ -96,17 +96,21 @@ export async function runExportUnit(
         since,
         upTo: at.upTo,
         unacknowledged: (identifier) => inFlight.some((delta) => delta.rows.has(identifier)),
+        stopped: () => closed,
       })) {
         inFlight.push(delta)
         sent++
         yield delta.batch
       }
-      drained = true
+      // Cut short by a destination that stopped: people may be left unsent (removals above all).
+      if (!closed) drained = true
     }
     let interrupted = false
     // The next batch is computed while the destination writes this one (see unacknowledged).
     for await (const ack of connector.write(ctx, readAhead(batches(), close))) {
-      const delta = inFlight.shift()
+      // Still in flight until its state commits: the batch computed ahead must not judge it by
+      // the state before.
+      const delta = inFlight[0]
       if (!delta) break
       await commitBatch(deps, job, run.runId, run.totals, async (trx, now) => {
         const counts = await applyAck(trx, job.id, delta.rows, ack, now)
@@ -122,6 +126,7 @@ export async function runExportUnit(
         // moves only when the whole run is through.
         return { counts, checkpoint: { ...previous, deliveredAt: now } }
       })
+      inFlight.shift()
       acknowledged++
       if (acknowledged >= sent) waiting.resolve?.()
       if (stop?.aborted) {

@@ -239,6 +239,30 @@ describeEachDialect(
       expect(ids(await run(job))).toEqual({ upserts: ['w4@example.com'], removes: ['w1@example.com'] })
     })
 
+    it('does not move past removals a destination that stopped after its last acknowledgement never got', async () => {
+      for (const name of ['s1', 's2', 's3']) await collect({ email: `${name}@example.com`, plan: 'stops' })
+      const job = await pipeline(
+        'stops',
+        await audience('Stops', { field: 'plan', op: 'eq', value: 'stops' }),
+      )
+      expect(ids(await run(job)).upserts).toHaveLength(3)
+      await collect({ email: 's1@example.com', plan: 'left' })
+      await collect({ email: 's4@example.com', plan: 'stops' })
+      await t()
+        .database.db.updateTable('jobs')
+        .set({ config: JSON.stringify({ stopAfterAcks: 1 }) })
+        .where('id', '=', job)
+        .execute()
+      // s4 is acknowledged; the removal of s1, computed ahead or not, never went out.
+      expect(ids(await run(job))).toEqual({ upserts: ['s4@example.com'], removes: [] })
+      expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json).toMatchObject({
+        sleepReason: 'retry',
+        lastError: 'the destination stopped before acknowledging every batch; the next run sends the rest',
+      })
+      await t().database.db.updateTable('jobs').set({ config: '{}' }).where('id', '=', job).execute()
+      expect(ids(await run(job))).toEqual({ upserts: [], removes: ['s1@example.com'] })
+    })
+
     it('sends again, rather than judging by stored state, an identifier whose upsert is not acknowledged yet', async () => {
       await collect({ email: 'f1@example.com', plan: 'flight' })
       const job = await pipeline(
@@ -268,6 +292,22 @@ describeEachDialect(
       expect(await upserts(delta((identifier) => identifier === 'f1@example.com'))).toEqual([
         'f1@example.com',
       ])
+      // Sent again for another profile with the same payload: nothing counts, the state follows.
+      const stored = await deps.db
+        .selectFrom('export_deliveries')
+        .selectAll()
+        .where('job_id', '=', job)
+        .executeTakeFirstOrThrow()
+      const ack = { delivered: [stored.identifier], removed: [], rejected: [] }
+      const other = new Map([[stored.identifier, { profileId: 'p-other', fingerprint: stored.fingerprint }]])
+      expect(await applyAck(deps.db, job, other, ack, stored.delivered_at)).toEqual({
+        added: 0,
+        removed: 0,
+        omitted: 0,
+      })
+      expect(
+        await deps.db.selectFrom('export_deliveries').selectAll().where('job_id', '=', job).execute(),
+      ).toEqual([{ ...stored, profile_id: 'p-other' }])
     })
 
     it('counts people the destination rejects as omitted and retries them when they change, not forever', async () => {

@@ -20,6 +20,8 @@ export const recorderConfig = z.strictObject({
   failAfterBatches: z.int().min(1).optional(),
   /** Return quietly after receiving this many batches, the last unacknowledged (as on an abort). */
   quitAfterBatches: z.int().min(1).optional(),
+  /** Return quietly after acknowledging this many batches, asking for no more. */
+  stopAfterAcks: z.int().min(1).optional(),
   /** Identifiers the destination refuses (counted omitted). */
   reject: z.array(z.string()).default([]),
 })
@@ -73,6 +75,7 @@ async function* write(
         .filter((row) => refused.has(row.id))
         .map((row) => ({ id: row.id, reason: 'refused' })),
     }
+    if (config.stopAfterAcks !== undefined && count >= config.stopAfterAcks) return
   }
 }
 
