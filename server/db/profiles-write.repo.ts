@@ -232,14 +232,17 @@ async function writeUnifiedPostgres(
 ): Promise<void> {
   const { now } = chunk
   const live = [...chunk.profiles.values()].filter((profile) => profile.dirty && !profile.deleted)
-  // Arrays per column (unnest): one statement text, planned once, instead of thousands of parameters.
+  // One JSON parameter (see insertUnifiedRows): serialised natively, attributes full of quotes.
   for (const part of chunks(live, UNNEST_ROWS)) {
+    const rows = part.map((profile) => ({
+      id: profile.id,
+      attributes: JSON.stringify(profile.attributes),
+      streams: JSON.stringify([...profile.streams].sort()),
+      created_at: profile.createdAt,
+    }))
     await sql`insert into ${sql.table(target.profiles)} (id, attributes, streams, created_at, updated_at, change_seq)
       select id, attributes, streams, created_at, ${now}, ${changeSeq}
-      from unnest(${part.map((profile) => profile.id)}::text[],
-        ${part.map((profile) => JSON.stringify(profile.attributes))}::text[],
-        ${part.map((profile) => JSON.stringify([...profile.streams].sort()))}::text[],
-        ${part.map((profile) => profile.createdAt)}::text[]) as p(id, attributes, streams, created_at)
+      from json_to_recordset(${JSON.stringify(rows)}::json) as p(id text, attributes text, streams text, created_at text)
       on conflict (id) do update set attributes = excluded.attributes, streams = excluded.streams,
         updated_at = excluded.updated_at, change_seq = excluded.change_seq`.execute(db)
   }

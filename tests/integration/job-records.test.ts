@@ -113,6 +113,19 @@ describeEachDialect('job records stored with their unification', (dialect) => {
     expect(await streamCount()).toBe(5)
   })
 
+  it('keeps quotes, backslashes, control characters and any Unicode exactly, in the row and the profile', async () => {
+    const note = 'a "quoted" \\ back\\slash, a\ttab\nnewline, \u0000 nul, é, 中文, 🎉, \u2028'
+    await store([record('h', { email: 'h@example.com', note, nested: { deep: [note] } })])
+    const row = (await rows()).at(-1)!
+    expect(JSON.parse(row.payload)).toEqual({ email: 'h@example.com', note, nested: { deep: [note] } })
+    const profile = await t()
+      .database.db.selectFrom('profiles')
+      .select('attributes')
+      .where('id', '=', row.profile_id!)
+      .executeTakeFirstOrThrow()
+    expect(JSON.parse(profile.attributes).note[0]).toBe(note)
+  })
+
   it('numbers past a deleted last row, and other lanes number after the job', async () => {
     const last = (await rows()).at(-1)!
     await t().database.db.deleteFrom('raw_messages').where('seq', '=', last.seq).execute()
