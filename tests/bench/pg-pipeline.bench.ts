@@ -10,6 +10,7 @@ import type { Job } from '../../server/db/schema.ts'
 import { runExportUnit } from '../../server/executor/export-unit.ts'
 import { runImportUnit } from '../../server/executor/import-unit.ts'
 import { claimDue } from '../../server/executor/leases.ts'
+import { readAhead } from '../../server/executor/read-ahead.ts'
 import { connectorFor } from '../../server/executor/run-lifecycle.ts'
 import { createLogger } from '../../server/log.ts'
 import { findPostgresBin, startPostgres } from '../support/postgres.ts'
@@ -102,7 +103,8 @@ async function connectorsAlone(sourceJobId: string, destinationJobId: string, ta
   const source = await connectorFor(deps, await job(sourceJobId), 'import', signal)
   const destination = await connectorFor(deps, await job(destinationJobId), 'export', signal)
   async function* asPeople() {
-    for await (const batch of source.connector.read(source.ctx, { checkpoint: null }))
+    // Read ahead as an import does: the next FETCH overlaps this batch's write.
+    for await (const batch of readAhead(source.connector.read(source.ctx, { checkpoint: null })))
       yield {
         upserts: batch.records.map((record) => ({ id: String(record.data.email), fields: record.data })),
         removes: [],
