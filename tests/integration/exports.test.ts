@@ -214,20 +214,26 @@ describeEachDialect(
       ])
     })
 
-    it('ends with the error of a destination that fails while the next batch, removals, waits computed ahead', async () => {
-      for (const name of ['w1', 'w2', 'w3']) await collect({ email: `${name}@example.com`, plan: 'waits' })
-      const job = await pipeline(
-        'waits',
-        await audience('Waits', { field: 'plan', op: 'eq', value: 'waits' }),
-      )
+    /**
+     * Three members delivered; then the first leaves and a fourth joins, so the next run has an
+     * upsert and a removal, and the destination is set to misbehave (see scripted-destination.ts).
+     */
+    const oneLeavesOneJoins = async (plan: string, misbehave: Record<string, unknown>) => {
+      for (const n of [1, 2, 3]) await collect({ email: `${plan[0]}${n}@example.com`, plan })
+      const job = await pipeline(plan, await audience(plan, { field: 'plan', op: 'eq', value: plan }))
       expect(ids(await run(job)).upserts).toHaveLength(3)
-      await collect({ email: 'w1@example.com', plan: 'left' })
-      await collect({ email: 'w4@example.com', plan: 'waits' })
+      await collect({ email: `${plan[0]}1@example.com`, plan: 'left' })
+      await collect({ email: `${plan[0]}4@example.com`, plan })
       await t()
         .database.db.updateTable('jobs')
-        .set({ config: JSON.stringify({ failAfterBatches: 1 }) })
+        .set({ config: JSON.stringify(misbehave) })
         .where('id', '=', job)
         .execute()
+      return job
+    }
+
+    it('ends with the error of a destination that fails while the next batch, removals, waits computed ahead', async () => {
+      const job = await oneLeavesOneJoins('waits', { failAfterBatches: 1 })
       // The removal of w1 waits for w4's acknowledgement, which never comes: the run must end.
       expect(ids(await run(job))).toEqual({ upserts: ['w4@example.com'], removes: [] })
       expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json).toMatchObject({
@@ -240,19 +246,7 @@ describeEachDialect(
     })
 
     it('does not move past removals a destination that stopped after its last acknowledgement never got', async () => {
-      for (const name of ['s1', 's2', 's3']) await collect({ email: `${name}@example.com`, plan: 'stops' })
-      const job = await pipeline(
-        'stops',
-        await audience('Stops', { field: 'plan', op: 'eq', value: 'stops' }),
-      )
-      expect(ids(await run(job)).upserts).toHaveLength(3)
-      await collect({ email: 's1@example.com', plan: 'left' })
-      await collect({ email: 's4@example.com', plan: 'stops' })
-      await t()
-        .database.db.updateTable('jobs')
-        .set({ config: JSON.stringify({ stopAfterAcks: 1 }) })
-        .where('id', '=', job)
-        .execute()
+      const job = await oneLeavesOneJoins('stops', { stopAfterAcks: 1 })
       // s4 is acknowledged; the removal of s1, computed ahead or not, never went out.
       expect(ids(await run(job))).toEqual({ upserts: ['s4@example.com'], removes: [] })
       expect((await t().send('GET', `/api/jobs/${job}`, { cookie: admin })).json).toMatchObject({
