@@ -25,7 +25,9 @@ import { findPostgresBin, startPostgres } from '../support/postgres.ts'
  *
  * For reference it also prints what the two connectors reach piped straight into each other,
  * with no store, unification or delivery state in between: the part of the gap that is reading
- * and writing through the driver, which no change to the data plane can win back.
+ * and writing through the driver, which no change to the data plane can win back. And the other
+ * bound: this process's CPU time beyond the connectors', the rate Sluice's own work allows even if
+ * reading and writing were free.
  */
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000)
 const TARGET = 0.2
@@ -111,9 +113,16 @@ async function connectorsAlone(sourceJobId: string, destinationJobId: string, ta
       }
   }
   const began = performance.now()
+  const cpuBefore = process.cpuUsage()
   const ctx = { ...destination.ctx, config: { ...destination.ctx.config, table } }
   for await (const _ack of destination.connector.write(ctx, asPeople()));
-  return (performance.now() - began) / 1000
+  return { seconds: (performance.now() - began) / 1000, cpu: cpuSeconds(cpuBefore) }
+}
+
+/** This process's CPU time (user and system) since `before`, in seconds. */
+function cpuSeconds(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before)
+  return (used.user + used.system) / 1e6
 }
 
 /** Runs one claimed job's unit of work to its end. */
@@ -233,20 +242,29 @@ try {
   await deps.db.updateTable('jobs').set({ next_run_at: '9999-01-01T00:00:00.000Z' }).execute()
 
   const pipeSeconds = await copyPipe()
-  const aloneSeconds = await connectorsAlone(jobOf('src'), jobOf('dst'), 'passed')
+  const alone = await connectorsAlone(jobOf('src'), jobOf('dst'), 'passed')
   const began = performance.now()
+  const cpuBefore = process.cpuUsage()
   await runOnce(jobOf('src'), (job) => runImportUnit(deps, job, 'bench'))
   const imported = (performance.now() - began) / 1000
   await runOnce(jobOf('dst'), (job) => runExportUnit(deps, job, 'bench'))
   const seconds = (performance.now() - began) / 1000
+  const cpu = cpuSeconds(cpuBefore)
   const copied = Number((await mart.query('SELECT count(*) AS n FROM copied')).rows[0].n)
   const pipeRate = ROWS / pipeSeconds
   const ourRate = ROWS / seconds
   const ratio = ourRate / pipeRate
   console.log(`  COPY TO STDOUT | COPY FROM STDIN: ${pipeRate.toFixed(0)} rows/s`)
-  const aloneRate = ROWS / aloneSeconds
+  const aloneRate = ROWS / alone.seconds
   console.log(
     `  reference, the two connectors piped with nothing between: ${aloneRate.toFixed(0)} rows/s, ratio ${(aloneRate / pipeRate).toFixed(3)}`,
+  )
+  // Sluice's own share of this process's CPU: what it spends beyond the connectors' reading and
+  // writing. Even were reading and writing free and fully overlapped, it bounds the rate.
+  const ownCpu = cpu - alone.cpu
+  const ownRate = ROWS / ownCpu
+  console.log(
+    `  reference, Sluice's own work (this process's CPU beyond the connectors'): ${ownCpu.toFixed(1)} s, at most ${ownRate.toFixed(0)} rows/s, ratio ${(ownRate / pipeRate).toFixed(3)}`,
   )
   console.log(
     `  Sluice (${STORE} store): ${ourRate.toFixed(0)} rows/s end to end — import and unify ${imported.toFixed(1)} s, export ${(seconds - imported).toFixed(1)} s; ${copied} rows delivered`,
